@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: what `make test` and CI run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "dependencies"
+./scripts/deps.sh all
+
+step "gofmt + go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
+go vet ./...
+
+step "go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+step "fuzz smoke"
+./scripts/fuzz.sh "${FUZZTIME:-5s}"
+
+echo
+echo "all tests passed"
