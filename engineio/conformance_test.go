@@ -1,0 +1,342 @@
+package engineio
+
+// The 24 cases of the official engine.io-protocol test suite, restated from
+// the spec, against the same fixture settings (ping 300/200 ms, maxPayload
+// 1e6, CORS "*").
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestHandshakeOverPollingReturnsTheOpenPacket(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	code, body, h := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		t.Fatalf("%d %s", code, h.Get("Content-Type"))
+	}
+	o := parseOpen(t, body)
+	if len(o.SID) != 20 || strings.Trim(o.SID, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		t.Fatalf("sid %q is not 20 URL-safe characters", o.SID)
+	}
+	if len(o.Upgrades) != 1 || o.Upgrades[0] != "websocket" || o.PingInterval != 300 || o.PingTimeout != 200 || o.MaxPayload != 1_000_000 {
+		t.Fatalf("open packet %+v", o)
+	}
+}
+
+func TestHandshakeRejectsAMissingOrInvalidEIO(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	for _, q := range []string{"transport=polling", "EIO=abc&transport=polling", "EIO=3&transport=polling"} {
+		code, body, _ := do(t, "GET", ts.url(q), "")
+		if code != 400 || body != `{"code":5,"message":"Unsupported protocol version"}` {
+			t.Errorf("%s: %d %s", q, code, body)
+		}
+	}
+}
+
+func TestHandshakeRejectsAMissingOrUnknownTransport(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	for _, q := range []string{"EIO=4", "EIO=4&transport=abc"} {
+		code, body, _ := do(t, "GET", ts.url(q), "")
+		if code != 400 || body != `{"code":0,"message":"Transport unknown"}` {
+			t.Errorf("%s: %d %s", q, code, body)
+		}
+	}
+}
+
+func TestHandshakeRejectsMethodsOtherThanGET(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	for _, m := range []string{"POST", "PUT"} {
+		code, body, _ := do(t, m, ts.url("EIO=4&transport=polling"), "")
+		if code != 400 || body != `{"code":2,"message":"Bad handshake method"}` {
+			t.Errorf("%s: %d %s", m, code, body)
+		}
+	}
+}
+
+func TestHandshakeOverWebSocketReturnsTheOpenPacket(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
+	msg, _ := readMsg(t, c)
+	o := parseOpen(t, msg)
+	if len(o.Upgrades) != 0 || o.PingInterval != 300 || o.PingTimeout != 200 || o.MaxPayload != 1_000_000 {
+		t.Fatalf("open packet %+v", o)
+	}
+}
+
+func TestWebSocketHandshakeWithBadParametersIsRefused(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	for _, q := range []string{"transport=websocket", "EIO=abc&transport=websocket", "EIO=4", "EIO=4&transport=abc"} {
+		req, _ := http.NewRequest("GET", ts.url(q), nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Sec-WebSocket-Version", "13")
+		req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 400 {
+			t.Errorf("%s: status %d", q, res.StatusCode)
+		}
+	}
+}
+
+func TestPollingCarriesOneTextPacketBothWays(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	if code, body, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "4hello"); code != 200 || body != "ok" {
+		t.Fatalf("post: %d %q", code, body)
+	}
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "4hello" {
+		t.Fatalf("poll: %d %q", code, body)
+	}
+}
+
+func TestPollingCarriesSeveralTextPacketsInOneResponse(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "4test1\x1e4test2\x1e4test3")
+	if _, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); body != "4test1\x1e4test2\x1e4test3" {
+		t.Fatalf("poll: %q", body)
+	}
+}
+
+func TestPollingCarriesTextAndBase64BinaryPackets(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "4hello\x1ebAQIDBA==")
+	if _, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); body != "4hello\x1ebAQIDBA==" {
+		t.Fatalf("poll: %q", body)
+	}
+}
+
+func TestPollingMalformedPacketClosesTheSessionWithParseError(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	if code, body, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "abc"); code != 400 || body != `{"code":3,"message":"Bad request"}` {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	if r := ts.h.waitReason(t); r != ReasonParseError {
+		t.Fatalf("reason %q", r)
+	}
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 || body != `{"code":1,"message":"Session ID unknown"}` {
+		t.Fatalf("poll after close: %d %s", code, body)
+	}
+}
+
+func TestDuplicatePollClosesTheSession(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	var wg sync.WaitGroup
+	var firstCode int
+	var firstBody string
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		firstCode, firstBody, _ = do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), "")
+	}()
+	time.Sleep(20 * time.Millisecond)
+	code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid+"&t=burst"), "")
+	wg.Wait()
+	if firstCode != 200 || firstBody != "1" {
+		t.Fatalf("first poll: %d %q, want the close packet", firstCode, firstBody)
+	}
+	if code != 400 {
+		t.Fatalf("second poll: %d", code)
+	}
+	if r := ts.h.waitReason(t); r != ReasonTransportError {
+		t.Fatalf("reason %q", r)
+	}
+	if code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 {
+		t.Fatalf("poll after close: %d", code)
+	}
+}
+
+func TestWebSocketCarriesTextAndBinaryMessages(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
+	readMsg(t, c) // open
+	writeText(t, c, "4hello")
+	if msg, bin := readMsg(t, c); msg != "4hello" || bin {
+		t.Fatalf("got %q binary=%v", msg, bin)
+	}
+	if err := writeBinary(c, []byte{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if msg, bin := readMsg(t, c); msg != "\x01\x02\x03\x04" || !bin {
+		t.Fatalf("got %q binary=%v", msg, bin)
+	}
+}
+
+func TestWebSocketMalformedPacketClosesTheConnection(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
+	readMsg(t, c)
+	writeText(t, c, "abc")
+	expectWSClosed(t, c)
+	if r := ts.h.waitReason(t); r != ReasonParseError {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+// heartbeatOptions keep the fixture's ping interval but give the test client
+// a generous pong window, so a loaded machine cannot fail the test.
+func heartbeatOptions() *Options {
+	o := fixtureOptions()
+	o.PingTimeout = 2 * time.Second
+	return o
+}
+
+func TestPollingHeartbeatPingsAndAcceptsPongs(t *testing.T) {
+	ts := startEcho(t, heartbeatOptions())
+	sid := ts.openPolling(t)
+	for i := 0; i < 3; i++ {
+		if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "2" {
+			t.Fatalf("round %d: %d %q", i, code, body)
+		}
+		if code, _, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "3"); code != 200 {
+			t.Fatalf("pong: %d", code)
+		}
+	}
+}
+
+func TestPollingSessionClosesOnPingTimeout(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	if r := ts.h.waitReason(t); r != ReasonPingTimeout {
+		t.Fatalf("reason %q", r)
+	}
+	if code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 {
+		t.Fatalf("poll after timeout: %d", code)
+	}
+}
+
+func TestWebSocketHeartbeatPingsAndAcceptsPongs(t *testing.T) {
+	ts := startEcho(t, heartbeatOptions())
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
+	readMsg(t, c)
+	for i := 0; i < 3; i++ {
+		if msg, _ := readMsg(t, c); msg != "2" {
+			t.Fatalf("round %d: %q", i, msg)
+		}
+		writeText(t, c, "3")
+	}
+}
+
+func TestWebSocketSessionClosesOnPingTimeout(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
+	start := time.Now()
+	expectWSClosed(t, c)
+	if d := time.Since(start); d < 450*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("closed after %v", d)
+	}
+	if r := ts.h.waitReason(t); r != ReasonPingTimeout {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+func TestPollingClosePacketEndsTheSessionAndThePendingPoll(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	done := make(chan string)
+	go func() {
+		_, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), "")
+		done <- body
+	}()
+	time.Sleep(20 * time.Millisecond)
+	do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "1")
+	if body := <-done; body != "6" {
+		t.Fatalf("pending poll got %q, want noop", body)
+	}
+	if r := ts.h.waitReason(t); r != ReasonTransportClose {
+		t.Fatalf("reason %q", r)
+	}
+	if code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 {
+		t.Fatalf("poll after close: %d", code)
+	}
+}
+
+func TestWebSocketClosePacketClosesAtOnce(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
+	readMsg(t, c)
+	start := time.Now()
+	writeText(t, c, "1")
+	expectWSClosed(t, c)
+	if d := time.Since(start); d > 250*time.Millisecond {
+		t.Fatalf("closed after %v: not at once", d)
+	}
+	if r := ts.h.waitReason(t); r != ReasonTransportClose {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+func TestUpgradeFromPollingToWebSocket(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	writeText(t, c, "2probe")
+	if msg, _ := readMsg(t, c); msg != "3probe" {
+		t.Fatalf("probe answer %q", msg)
+	}
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "6" {
+		t.Fatalf("poll during upgrade: %d %q, want noop", code, body)
+	}
+	writeText(t, c, "5")
+	writeText(t, c, "4hello")
+	if msg, _ := readMsg(t, c); msg != "4hello" {
+		t.Fatalf("after upgrade: %q", msg)
+	}
+	if tr := ts.sessions.get(sid).Transport(); tr != TransportWebSocket {
+		t.Fatalf("transport %q", tr)
+	}
+}
+
+func TestPollingIsRefusedAfterUpgrade(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	writeText(t, c, "2probe")
+	writeText(t, c, "5")
+	readMsg(t, c) // 3probe
+	waitTransport(t, ts.sessions.get(sid), TransportWebSocket)
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 || body != `{"code":3,"message":"Bad request"}` {
+		t.Fatalf("poll after upgrade: %d %s", code, body)
+	}
+	writeText(t, c, "4hello")
+	if msg, _ := readMsg(t, c); msg != "4hello" {
+		t.Fatalf("after upgrade: %q", msg)
+	}
+}
+
+func TestSecondWebSocketForAnUpgradedSessionIsClosed(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	writeText(t, c, "2probe")
+	writeText(t, c, "5")
+	readMsg(t, c)
+	c2 := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	expectWSClosed(t, c2)
+	writeText(t, c, "4hello")
+	if msg, _ := readMsg(t, c); msg != "4hello" {
+		t.Fatalf("first websocket after the second was refused: %q", msg)
+	}
+}
+
+func waitTransport(t *testing.T, s *Session, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Transport() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("transport %q, want %q", s.Transport(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,207 @@
+package engineio
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// echoHandler sends every message back and records closes.
+type echoHandler struct {
+	mu      sync.Mutex
+	opened  []*Session
+	reasons chan CloseReason
+}
+
+func newEcho() *echoHandler { return &echoHandler{reasons: make(chan CloseReason, 16)} }
+
+func (h *echoHandler) OnOpen(s *Session) {
+	h.mu.Lock()
+	h.opened = append(h.opened, s)
+	h.mu.Unlock()
+}
+
+func (h *echoHandler) OnMessage(s *Session, data []byte, binary bool) {
+	_ = s.Send(0, NewMessage(bytes.Clone(data), binary))
+}
+
+func (h *echoHandler) OnClose(s *Session, reason CloseReason, err error) { h.reasons <- reason }
+
+func (h *echoHandler) waitReason(t *testing.T) CloseReason {
+	t.Helper()
+	select {
+	case r := <-h.reasons:
+		return r
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnClose not called")
+		return ""
+	}
+}
+
+// fixtureOptions are the official suites' settings.
+func fixtureOptions() *Options {
+	return &Options{
+		PingInterval:      300 * time.Millisecond,
+		PingTimeout:       200 * time.Millisecond,
+		MaxHTTPBufferSize: 1_000_000,
+		CORS:              &CORS{Origins: []string{"*"}},
+	}
+}
+
+type testServer struct {
+	*Server
+	h    *echoHandler
+	http *httptest.Server
+}
+
+func startEcho(t *testing.T, opts *Options) *testServer {
+	t.Helper()
+	h := newEcho()
+	srv := NewServer(h, opts)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+		hs.Close()
+	})
+	return &testServer{Server: srv, h: h, http: hs}
+}
+
+func (ts *testServer) url(query string) string { return ts.http.URL + "/engine.io/?" + query }
+
+func (ts *testServer) wsURL(query string) string {
+	return "ws" + strings.TrimPrefix(ts.http.URL, "http") + "/engine.io/?" + query
+}
+
+func do(t *testing.T, method, url, body string, header ...string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header
+}
+
+type openPacket struct {
+	SID          string   `json:"sid"`
+	Upgrades     []string `json:"upgrades"`
+	PingInterval int      `json:"pingInterval"`
+	PingTimeout  int      `json:"pingTimeout"`
+	MaxPayload   int      `json:"maxPayload"`
+}
+
+func parseOpen(t *testing.T, s string) openPacket {
+	t.Helper()
+	if !strings.HasPrefix(s, "0") {
+		t.Fatalf("not an open packet: %q", s)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s[1:]), &keys); err != nil {
+		t.Fatalf("open packet %q: %v", s, err)
+	}
+	if len(keys) != 5 {
+		t.Fatalf("open packet keys: %q", s)
+	}
+	var o openPacket
+	_ = json.Unmarshal([]byte(s[1:]), &o)
+	return o
+}
+
+func (ts *testServer) openPolling(t *testing.T) string {
+	t.Helper()
+	code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
+	if code != 200 {
+		t.Fatalf("handshake: %d %s", code, body)
+	}
+	return parseOpen(t, body).SID
+}
+
+func dialWS(t *testing.T, url string) net.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, br, _, err := ws.Dial(ctx, url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	if br != nil { // frames that arrived with the 101 response
+		c = &bufferedConn{Conn: c, r: br}
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+// readMsg reads the next data message, skipping nothing.
+func readMsg(t *testing.T, c net.Conn) (string, bool) {
+	t.Helper()
+	b, op, err := wsutil.ReadServerData(c)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return string(b), op == ws.OpBinary
+}
+
+func writeText(t *testing.T, c net.Conn, s string) {
+	t.Helper()
+	if err := wsutil.WriteClientText(c, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expectWSClosed reads until the server closes the connection.
+func expectWSClosed(t *testing.T, c net.Conn) {
+	t.Helper()
+	for {
+		_, _, err := wsutil.ReadServerData(c)
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatal("connection not closed")
+			}
+			return
+		}
+	}
+}
+
+func writeBinary(c net.Conn, b []byte) error { return wsutil.WriteClientBinary(c, b) }
+
+// bufferedConn reads what the dialer buffered before reading the connection.
+type bufferedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) {
+	if c.r != nil {
+		if br, ok := c.r.(interface{ Buffered() int }); ok && br.Buffered() == 0 {
+			c.r = nil
+		} else {
+			return c.r.Read(p)
+		}
+	}
+	return c.Conn.Read(p)
+}

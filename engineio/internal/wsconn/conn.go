@@ -1,0 +1,306 @@
+// Package wsconn is the WebSocket seam of the Engine.IO server: the handshake,
+// frame decoding, a write path built for broadcasts, and the I/O model.
+//
+// On Linux, plain TCP connections leave the Go runtime's poller after the
+// handshake and are watched by the Engine's own epoll loops, so an idle
+// connection costs no goroutine and no buffer. Other connections (TLS, other
+// systems) use one reader goroutine each. Writes never block the caller:
+// frames are queued (bounded) and written by the caller when the connection
+// is idle and asked to (Send with direct), or by the Engine's flusher
+// goroutines, which coalesce every queued frame of a connection into one
+// writev.
+//
+// The WebSocket library (github.com/gobwas/ws) is used only here, for the
+// HTTP upgrade and payload unmasking; nothing outside this package sees it.
+package wsconn
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// Handler receives a connection's events. Calls for one connection are never
+// concurrent and arrive in order; OnClose is the last call. Handlers run on
+// the Engine's poller goroutines: they must not block.
+type Handler interface {
+	// OnMessage receives one complete message. data is valid only during the call.
+	OnMessage(c *Conn, data []byte, binary bool)
+	// OnClose reports that the connection is closed for reading, with the cause:
+	// a *CloseError when the peer sent a close frame, or another error.
+	OnClose(c *Conn, err error)
+}
+
+// Errors reported by Conn methods and to Handler.OnClose.
+var (
+	ErrClosed       = errors.New("wsconn: connection closed")
+	ErrSlowConsumer = errors.New("wsconn: send queue limit exceeded (slow consumer)")
+	ErrClosedByUs   = errors.New("wsconn: connection closed by the server")
+	ErrTimeout      = errors.New("wsconn: peer did not complete the close handshake in time")
+)
+
+// CloseError is the peer's close frame.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("wsconn: closed by peer (%d %s)", e.Code, e.Reason)
+}
+
+type connState uint8
+
+const (
+	stateOpen    connState = iota
+	stateClosing           // close frame queued or sent; draining writes, waiting for the peer
+	stateClosed            // no more I/O
+)
+
+// Conn is a server-side WebSocket connection. Its methods are safe for
+// concurrent use.
+type Conn struct {
+	eng  *Engine
+	h    Handler
+	loop *loop    // netpoll mode: the owning loop; nil in goroutine mode
+	fd   int      // netpoll mode: the descriptor; -1 in goroutine mode
+	nc   net.Conn // goroutine mode: the connection; nil in netpoll mode
+
+	// ioMu guards the descriptor's lifetime in netpoll mode: syscalls hold it
+	// shared, the final close holds it exclusively, so a descriptor number is
+	// never used after it may have been reused.
+	ioMu     sync.RWMutex
+	fdClosed bool
+
+	rd frameReader // touched only by the reader side
+
+	mu         sync.Mutex
+	state      connState
+	queue      [][]byte // frames waiting to be written, in order
+	spare      [][]byte
+	queued     int  // bytes in queue
+	writing    bool // a goroutine owns the write side
+	waitOut    bool // the writer gave up on EAGAIN; EPOLLOUT resumes it
+	outEdge    bool // EPOLLOUT seen while no writer waited
+	shutWr     bool // our close frame is written and the write side shut
+	closeCause error
+	linger     *time.Timer
+	notified   bool // OnClose was called
+	maxQueued  int
+}
+
+func (c *Conn) log() *slog.Logger { return c.eng.log }
+
+// Send queues frames (complete frames, e.g. from AppendFrame) to be written in
+// order, atomically with respect to other Sends. The slices are not modified
+// and may be shared with other connections. With direct set and nothing else
+// queued, the calling goroutine writes at once, without blocking; otherwise a
+// flusher goroutine writes, coalescing with whatever else is queued. When the
+// queue would exceed Options.MaxQueuedBytes the connection is closed with
+// ErrSlowConsumer.
+func (c *Conn) Send(direct bool, frames ...[]byte) error {
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if c.queued+n > c.maxQueued && c.queued > 0 {
+		c.mu.Unlock()
+		c.Abort(ErrSlowConsumer)
+		return ErrSlowConsumer
+	}
+	c.queue = append(c.queue, frames...)
+	c.queued += n
+	if c.writing {
+		c.mu.Unlock()
+		return nil
+	}
+	c.writing = true
+	c.mu.Unlock()
+	c.startWrite(direct)
+	return nil
+}
+
+func (c *Conn) startWrite(direct bool) {
+	switch {
+	case c.loop == nil:
+		go c.flushBlocking()
+	case direct:
+		c.flush()
+	default:
+		c.eng.flusher.schedule(c)
+	}
+}
+
+// QueuedBytes returns the number of bytes waiting to be written.
+func (c *Conn) QueuedBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queued
+}
+
+// takeQueue hands the queued frames to the writer. Called with c.mu held.
+func (c *Conn) takeQueue() [][]byte {
+	bufs := c.queue
+	c.queue = c.spare[:0]
+	c.spare = nil
+	return bufs
+}
+
+// recycle keeps a small written queue's backing array for reuse. Called with c.mu held.
+func (c *Conn) recycle(bufs [][]byte) {
+	clear(bufs)
+	if cap(bufs) <= 8 && c.spare == nil {
+		c.spare = bufs[:0]
+	}
+}
+
+// consume drops n written bytes from the front of bufs.
+func consume(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs[0] = nil
+		bufs = bufs[1:]
+	}
+	if n > 0 && len(bufs) > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	return bufs
+}
+
+// afterDrain runs when the queue is empty and the writer is done. Called with
+// c.mu held; it returns a func to run after unlocking (or nil).
+func (c *Conn) afterDrain() func() {
+	c.writing = false
+	if c.state == stateClosing && !c.shutWr {
+		c.shutWr = true
+		return c.shutdownWrite
+	}
+	return nil
+}
+
+// Close starts the closing handshake: frames already queued are written,
+// then a close frame with code and reason, then the connection waits up to a
+// second for the peer's close before releasing it. Handler.OnClose follows.
+func (c *Conn) Close(code int, reason string) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosing
+	if c.closeCause == nil {
+		c.closeCause = ErrClosedByUs
+	}
+	c.queue = append(c.queue, closeFrame(code, reason))
+	c.linger = time.AfterFunc(time.Second, func() { c.Abort(ErrTimeout) })
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		c.startWrite(false)
+	}
+}
+
+// Abort closes the connection at once, dropping queued frames.
+// Handler.OnClose follows with cause (unless an earlier cause was recorded).
+func (c *Conn) Abort(cause error) {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosed
+	if c.closeCause == nil {
+		c.closeCause = cause
+	}
+	clear(c.queue)
+	c.queue, c.spare, c.queued = nil, nil, 0
+	if c.linger != nil {
+		c.linger.Stop()
+	}
+	c.mu.Unlock()
+	c.shutdownBoth()
+}
+
+// sink: called by the frame reader on the reader side.
+
+type sink struct{ c *Conn }
+
+func (s sink) message(data []byte, binary bool) {
+	if s.c.isOpenForReading() {
+		s.c.h.OnMessage(s.c, data, binary)
+	}
+}
+
+func (s sink) control(op byte, payload []byte) {
+	c := s.c
+	switch op {
+	case opPing:
+		_ = c.Send(true, appendFrame(nil, opPong, payload))
+	case opClose:
+		code, reason := CloseNoStatus, ""
+		if len(payload) >= 2 {
+			code = int(payload[0])<<8 | int(payload[1])
+			reason = string(payload[2:])
+		}
+		c.mu.Lock()
+		if c.closeCause == nil {
+			c.closeCause = &CloseError{Code: code, Reason: reason}
+		}
+		c.mu.Unlock()
+		// Echo the close (RFC 6455 §5.5.1); Close is a no-op if we started it.
+		echo := code
+		if echo == CloseNoStatus {
+			echo = CloseNormal
+		}
+		c.Close(echo, "")
+		c.notifyClose()
+	}
+}
+
+func (c *Conn) isOpenForReading() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateOpen && !c.notified
+}
+
+// readFailed handles a protocol error or end of stream seen by the reader.
+func (c *Conn) readFailed(err error) {
+	c.rd.closed = true
+	var pe *protocolError
+	if errors.As(err, &pe) {
+		c.mu.Lock()
+		if c.closeCause == nil {
+			c.closeCause = err
+		}
+		c.mu.Unlock()
+		c.Close(pe.Code, "")
+		c.notifyClose()
+		return
+	}
+	c.Abort(err)
+}
+
+// notifyClose calls Handler.OnClose once. Called on the reader side.
+func (c *Conn) notifyClose() {
+	c.mu.Lock()
+	if c.notified {
+		c.mu.Unlock()
+		return
+	}
+	c.notified = true
+	cause := c.closeCause
+	c.mu.Unlock()
+	if cause == nil {
+		cause = ErrClosed
+	}
+	c.h.OnClose(c, cause)
+}

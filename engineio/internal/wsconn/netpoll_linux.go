@@ -1,0 +1,260 @@
+//go:build linux
+
+package wsconn
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+var errWouldBlock = unix.EAGAIN
+
+const readBufSize = 64 << 10
+
+// loop is one epoll instance and the goroutine waiting on it. Connections are
+// edge-triggered; the loop reads them (and runs their handlers) itself.
+type loop struct {
+	e      *Engine
+	epfd   int
+	wakefd int // eventfd used to stop the loop
+
+	mu    sync.Mutex
+	conns map[int]*Conn
+
+	buf  []byte
+	done chan struct{}
+}
+
+// takeFD moves a plain TCP connection out of the Go runtime's poller: it
+// duplicates the descriptor (non-blocking, close-on-exec) and closes the
+// original. Other connection types stay in goroutine mode.
+func takeFD(nc net.Conn) (int, bool) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return -1, false
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return -1, false
+	}
+	fd := -1
+	var dupErr error
+	if err := rc.Control(func(s uintptr) {
+		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil || dupErr != nil {
+		return -1, false
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
+		return -1, false
+	}
+	_ = tc.Close()
+	return fd, true
+}
+
+func closeFD(fd int) error { return unix.Close(fd) }
+
+func newLoop(e *Engine) (*loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, err
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(wakefd)
+		return nil, err
+	}
+	l := &loop{e: e, epfd: epfd, wakefd: wakefd, conns: make(map[int]*Conn), buf: make([]byte, readBufSize), done: make(chan struct{})}
+	go l.run()
+	return l, nil
+}
+
+func (l *loop) add(c *Conn) error {
+	l.mu.Lock()
+	l.conns[c.fd] = c
+	l.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(c.fd)}
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		return err
+	}
+	return nil
+}
+
+// release unregisters and closes c's descriptor, once no syscall uses it.
+func (l *loop) release(c *Conn) {
+	c.ioMu.Lock()
+	defer c.ioMu.Unlock()
+	if c.fdClosed {
+		return
+	}
+	c.fdClosed = true
+	l.mu.Lock()
+	if l.conns[c.fd] == c {
+		delete(l.conns, c.fd)
+	}
+	l.mu.Unlock()
+	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	_ = unix.Close(c.fd)
+	l.e.live.Add(-1)
+}
+
+func (l *loop) shutdown(c *Conn, both bool) {
+	c.ioMu.RLock()
+	defer c.ioMu.RUnlock()
+	if c.fdClosed {
+		return
+	}
+	how := unix.SHUT_WR
+	if both {
+		how = unix.SHUT_RDWR
+	}
+	_ = unix.Shutdown(c.fd, how)
+}
+
+// writev writes bufs without blocking; it returns the bytes written and
+// errWouldBlock when the socket is full.
+func (l *loop) writev(c *Conn, bufs [][]byte) (int, error) {
+	c.ioMu.RLock()
+	defer c.ioMu.RUnlock()
+	if c.fdClosed {
+		return 0, ErrClosed
+	}
+	total := 0
+	for len(bufs) > 0 {
+		batch := bufs
+		if len(batch) > 1024 {
+			batch = batch[:1024]
+		}
+		want := 0
+		for _, b := range batch {
+			want += len(b)
+		}
+		var n int
+		var err error
+		if len(batch) == 1 {
+			n, err = unix.Write(c.fd, batch[0])
+		} else {
+			n, err = unix.Writev(c.fd, batch)
+		}
+		if n > 0 {
+			total += n
+		}
+		if err == unix.EINTR {
+			bufs = consume(bufs, max(n, 0))
+			continue
+		}
+		if err != nil {
+			return total, err
+		}
+		if n < want {
+			return total, errWouldBlock
+		}
+		bufs = bufs[len(batch):]
+	}
+	return total, nil
+}
+
+func (l *loop) run() {
+	defer close(l.done)
+	events := make([]unix.EpollEvent, 256)
+	for {
+		n, err := unix.EpollWait(l.epfd, events, -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			l.e.log.Error("wsconn: epoll_wait failed", "err", err)
+			return
+		}
+		for i := 0; i < n; i++ {
+			ev := events[i]
+			fd := int(ev.Fd)
+			if fd == l.wakefd {
+				l.drainAll()
+				return
+			}
+			l.mu.Lock()
+			c := l.conns[fd]
+			l.mu.Unlock()
+			if c == nil {
+				continue
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+				l.read(c, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
+			}
+			if ev.Events&unix.EPOLLOUT != 0 {
+				c.onWritable()
+			}
+		}
+	}
+}
+
+// read drains c's socket. Without a hang-up flag a short read means the
+// socket is empty (edge-triggered: new data raises a new event).
+func (l *loop) read(c *Conn, hangup bool) {
+	for {
+		c.ioMu.RLock()
+		if c.fdClosed {
+			c.ioMu.RUnlock()
+			return
+		}
+		n, err := unix.Read(c.fd, l.buf)
+		c.ioMu.RUnlock()
+		if n > 0 {
+			if !c.rd.closed {
+				if ferr := c.rd.feed(l.buf[:n], sink{c}); ferr != nil {
+					c.readFailed(ferr)
+				}
+			}
+			if n < len(l.buf) && !hangup {
+				return
+			}
+			continue
+		}
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return
+		case err == nil:
+			err = io.EOF
+		}
+		c.Abort(err)
+		c.notifyClose()
+		l.release(c)
+		return
+	}
+}
+
+// stop aborts the loop's connections and ends the loop.
+func (l *loop) stop() {
+	var one = [8]byte{1}
+	_, _ = unix.Write(l.wakefd, one[:])
+	<-l.done
+	_ = unix.Close(l.wakefd)
+	_ = unix.Close(l.epfd)
+}
+
+// drainAll aborts every connection of the loop (engine shutdown).
+func (l *loop) drainAll() {
+	l.mu.Lock()
+	conns := make([]*Conn, 0, len(l.conns))
+	for _, c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.Abort(errors.New("wsconn: engine closed"))
+		c.notifyClose()
+		l.release(c)
+	}
+}

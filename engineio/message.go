@@ -1,0 +1,80 @@
+package engineio
+
+import (
+	"sync/atomic"
+
+	"switchboard/engineio/internal/wsconn"
+	"switchboard/engineio/parser"
+)
+
+// Packet is an outgoing Engine.IO packet, encoded lazily once per transport
+// and shared by every session it is sent to. It is immutable once created
+// and safe for concurrent use, so a broadcast builds one Packet and sends the
+// same bytes to every recipient.
+type Packet struct {
+	typ    parser.Type
+	data   []byte
+	binary bool
+	frame  atomic.Pointer[[]byte] // the WebSocket frame, built on first use
+}
+
+// NewMessage returns a message packet carrying data, a text message unless
+// binary is set. The Packet keeps data: do not modify it afterwards.
+func NewMessage(data []byte, binary bool) *Packet {
+	return &Packet{typ: parser.Message, data: data, binary: binary}
+}
+
+// NewTextMessage returns a text message packet; see NewMessage.
+func NewTextMessage(data string) *Packet {
+	return &Packet{typ: parser.Message, data: []byte(data)}
+}
+
+func controlPacket(t parser.Type, data string) *Packet {
+	p := &Packet{typ: t, data: []byte(data)}
+	p.wsFrame()
+	return p
+}
+
+// Data returns the packet's payload. Callers must not modify it.
+func (p *Packet) Data() []byte { return p.data }
+
+// Binary reports whether the packet is a binary message.
+func (p *Packet) Binary() bool { return p.binary }
+
+// wsFrame returns the complete WebSocket frame for the packet.
+func (p *Packet) wsFrame() []byte {
+	if f := p.frame.Load(); f != nil {
+		return *f
+	}
+	var f []byte
+	if p.binary {
+		f = wsconn.AppendFrame(make([]byte, 0, wsconn.FrameSize(len(p.data))), false, p.data)
+	} else {
+		payload := make([]byte, 0, 1+len(p.data))
+		payload = parser.AppendPacket(payload, parser.Packet{Type: p.typ, Data: p.data})
+		f = wsconn.AppendFrame(make([]byte, 0, wsconn.FrameSize(len(payload))), true, payload)
+	}
+	p.frame.CompareAndSwap(nil, &f)
+	return *p.frame.Load()
+}
+
+// appendPolling appends the packet's long-polling encoding.
+func (p *Packet) appendPolling(dst []byte) []byte {
+	return parser.AppendPayloadPacket(dst, parser.Packet{Type: p.typ, Data: p.data, Binary: p.binary})
+}
+
+func (p *Packet) size() int { return len(p.data) + 10 }
+
+// Control packets shared by every session; never modified.
+type controls struct {
+	ping, pongProbe, noop, close *Packet
+}
+
+func newControls() controls {
+	return controls{
+		ping:      controlPacket(parser.Ping, ""),
+		pongProbe: controlPacket(parser.Pong, "probe"),
+		noop:      controlPacket(parser.Noop, ""),
+		close:     controlPacket(parser.Close, ""),
+	}
+}

@@ -1,0 +1,115 @@
+package engineio
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Transport names, as used in the "transport" query parameter.
+const (
+	TransportPolling   = "polling"
+	TransportWebSocket = "websocket"
+)
+
+// Options configure a Server. A nil *Options, and every zero field, mean
+// the Node.js engine.io defaults.
+type Options struct {
+	// Path is the URL path prefix the server answers (default "/engine.io/").
+	// Requests outside it get 404.
+	Path string
+	// Transports lists the enabled transports, from TransportPolling and
+	// TransportWebSocket (default both).
+	Transports []string
+	// DisableUpgrades stops polling sessions from upgrading to WebSocket.
+	DisableUpgrades bool
+	// PingInterval is the time between server pings (default 25 s).
+	PingInterval time.Duration
+	// PingTimeout is how long the server waits for a pong (default 20 s).
+	PingTimeout time.Duration
+	// UpgradeTimeout bounds an unfinished transport upgrade (default 10 s).
+	UpgradeTimeout time.Duration
+	// MaxHTTPBufferSize is the largest polling body and WebSocket message
+	// accepted, in bytes (default 1e6). Larger polling bodies get 413; larger
+	// WebSocket messages close the connection.
+	MaxHTTPBufferSize int64
+	// MaxQueuedBytes bounds the bytes queued for one session. A session
+	// whose client does not keep up beyond it is closed with reason
+	// "transport error" (the slow-consumer policy). Default 8 MiB.
+	MaxQueuedBytes int
+	// CORS enables cross-origin requests for polling. Nil means off.
+	CORS *CORS
+	// AllowRequest, when set, vets every handshake (not subsequent
+	// requests): a non-nil error refuses it with HTTP 403 (code 4, the
+	// error's text as message).
+	AllowRequest func(r *http.Request) error
+	// Logger receives diagnostics (default: discard).
+	Logger *slog.Logger
+	// DisableNetpoll serves every WebSocket with a reader goroutine instead
+	// of the epoll loops (Linux only; other systems always do).
+	DisableNetpoll bool
+}
+
+// CORS configures cross-origin resource sharing for polling requests.
+type CORS struct {
+	// Origins lists the allowed origins ("https://example.com"); "*" allows
+	// any. With Credentials, "*" echoes the request's origin.
+	Origins []string
+	// AllowOrigin, when set, decides instead of Origins.
+	AllowOrigin func(origin string) bool
+	// Credentials sets Access-Control-Allow-Credentials: true.
+	Credentials bool
+	// Headers lists the request headers allowed in preflights (default: the
+	// ones the preflight asks for).
+	Headers []string
+	// MaxAge is the preflight cache lifetime (default: unset).
+	MaxAge time.Duration
+}
+
+type config struct {
+	Options
+	transports   map[string]bool
+	allowUpgrade bool
+	log          *slog.Logger
+}
+
+func newConfig(o *Options) config {
+	var c config
+	if o != nil {
+		c.Options = *o
+	}
+	if c.Path == "" {
+		c.Path = "/engine.io/"
+	}
+	if c.Path[len(c.Path)-1] != '/' {
+		c.Path += "/"
+	}
+	if len(c.Transports) == 0 {
+		c.Transports = []string{TransportPolling, TransportWebSocket}
+	}
+	c.transports = make(map[string]bool, len(c.Transports))
+	for _, t := range c.Transports {
+		c.transports[t] = true
+	}
+	c.allowUpgrade = !c.DisableUpgrades && c.transports[TransportWebSocket]
+	if c.PingInterval <= 0 {
+		c.PingInterval = 25 * time.Second
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = 20 * time.Second
+	}
+	if c.UpgradeTimeout <= 0 {
+		c.UpgradeTimeout = 10 * time.Second
+	}
+	if c.MaxHTTPBufferSize <= 0 {
+		c.MaxHTTPBufferSize = 1e6
+	}
+	if c.MaxQueuedBytes <= 0 {
+		c.MaxQueuedBytes = 8 << 20
+	}
+	c.log = c.Logger
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,173 @@
+package engineio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"switchboard/engineio/parser"
+)
+
+var errStop = errors.New("stop")
+
+// servePoll answers a long-polling GET: at once if packets are queued,
+// otherwise when some are (or the session closes, or an upgrade needs the
+// poll ended).
+func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.polling {
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportError, errors.New("engineio: overlapping poll requests"), false)
+		writeRequestError(w, ErrBadRequest)
+		return
+	}
+	if s.state != stateOpen && !s.draining {
+		s.mu.Unlock()
+		writeRequestError(w, ErrUnknownSID)
+		return
+	}
+	for s.state == stateOpen && len(s.queue) == 0 && !s.probed && s.ws == nil {
+		s.polling = true
+		s.mu.Unlock()
+		select {
+		case <-s.pollWake:
+			s.mu.Lock()
+			s.polling = false
+		case <-r.Context().Done():
+			s.mu.Lock()
+			s.polling = false
+			s.mu.Unlock()
+			s.closeWith(ReasonTransportError, errors.New("engineio: poll request closed prematurely"), false)
+			return
+		}
+	}
+	packets := s.queue
+	s.queue, s.queued = nil, 0
+	var last *Packet
+	done := s.state != stateOpen
+	if done {
+		last = s.final
+		s.draining = false
+	} else if len(packets) == 0 {
+		last = s.srv.ctl.noop // probed or upgraded: end this poll
+	}
+	s.mu.Unlock()
+
+	buf := getBuffer()
+	body := buf.b[:0]
+	for i, p := range packets {
+		if i > 0 {
+			body = append(body, parser.Separator)
+		}
+		body = p.appendPolling(body)
+	}
+	clear(packets)
+	if last != nil {
+		if len(body) > 0 {
+			body = append(body, parser.Separator)
+		}
+		body = last.appendPolling(body)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	buf.b = body
+	putBuffer(buf)
+	if done {
+		s.srv.sessions.remove(s)
+	}
+}
+
+// servePost receives a long-polling POST: the body's packets, in order.
+func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Content-Type") == "application/octet-stream" {
+		s.closeWith(ReasonTransportError, errors.New("engineio: binary polling body under EIO 4"), false)
+		writeRequestError(w, ErrBadRequest)
+		return
+	}
+	s.mu.Lock()
+	if s.posting {
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportError, errors.New("engineio: overlapping POST requests"), false)
+		writeRequestError(w, ErrBadRequest)
+		return
+	}
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		writeRequestError(w, ErrUnknownSID)
+		return
+	}
+	s.posting = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.posting = false
+		s.mu.Unlock()
+	}()
+
+	limit := s.srv.cfg.MaxHTTPBufferSize
+	if r.ContentLength > limit {
+		s.closeWith(ReasonTransportError, errors.New("engineio: polling body over maxHttpBufferSize"), false)
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	bb := bytes.NewBuffer(buf.b[:0])
+	_, err := bb.ReadFrom(io.LimitReader(r.Body, limit+1))
+	buf.b = bb.Bytes()
+	if err != nil {
+		s.closeWith(ReasonTransportError, err, false)
+		writeRequestError(w, ErrBadRequest)
+		return
+	}
+	if int64(len(buf.b)) > limit {
+		s.closeWith(ReasonTransportError, errors.New("engineio: polling body over maxHttpBufferSize"), false)
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	err = parser.DecodePayload(buf.b, func(p parser.Packet) error {
+		s.onPacket(p)
+		if s.isClosed() {
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && err != errStop {
+		s.closeWith(ReasonParseError, err, false)
+		writeRequestError(w, ErrBadRequest)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (s *Session) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state != stateOpen
+}
+
+// Buffers for polling bodies; large ones are not kept.
+type buffer struct{ b []byte }
+
+var bufferPool = sync.Pool{New: func() any { return &buffer{b: make([]byte, 0, 4096)} }}
+
+func getBuffer() *buffer { return bufferPool.Get().(*buffer) }
+
+func putBuffer(b *buffer) {
+	if cap(b.b) <= 64<<10 {
+		b.b = b.b[:0]
+		bufferPool.Put(b)
+	}
+}

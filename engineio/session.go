@@ -1,0 +1,331 @@
+package engineio
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard/engineio/internal/wsconn"
+	"switchboard/engineio/parser"
+)
+
+// CloseReason says why a session closed, in Node's words.
+type CloseReason string
+
+// The reasons a session closes.
+const (
+	ReasonTransportClose CloseReason = "transport close"      // the client closed the connection or sent a close packet
+	ReasonTransportError CloseReason = "transport error"      // a transport failed (network error, overlap, slow consumer…)
+	ReasonPingTimeout    CloseReason = "ping timeout"         // no pong within PingTimeout
+	ReasonParseError     CloseReason = "parse error"          // the client sent a malformed packet
+	ReasonForcedClose    CloseReason = "forced close"         // the server closed the session (Session.Close)
+	ReasonServerShutdown CloseReason = "server shutting down" // Server.Close
+)
+
+// Request describes the HTTP request that opened a session.
+type Request struct {
+	Header     http.Header
+	URL        *url.URL
+	Host       string
+	RemoteAddr string
+	TLS        bool
+	Time       time.Time
+}
+
+// SendOptions modify Session.Send.
+type SendOptions uint8
+
+const (
+	// Volatile drops the packets when the transport cannot take them at once
+	// (no pending poll, or WebSocket frames still queued).
+	Volatile SendOptions = 1 << iota
+	// Deferred leaves the WebSocket write to the server's flusher goroutines
+	// instead of the calling goroutine: use it when sending one packet to many
+	// sessions, so the writes run in parallel and coalesce.
+	Deferred
+)
+
+type sessionState uint8
+
+const (
+	stateOpen sessionState = iota
+	stateClosed
+)
+
+// Session is one Engine.IO client session, over polling or WebSocket. Its
+// methods are safe for concurrent use.
+type Session struct {
+	srv *Server
+	id  string
+	req Request
+
+	user atomic.Value // set by the Handler
+
+	mu        sync.Mutex
+	state     sessionState
+	transport string
+	queue     []*Packet // polling, and WebSocket-bound packets while upgrading
+	queued    int
+	reason    CloseReason
+	closeErr  error
+	final     *Packet // what ends the last poll after close: close or noop
+	draining  bool    // closed, but the last poll has not fetched the queue yet
+
+	// polling
+	pollWake chan struct{}
+	polling  bool // a GET is waiting
+	posting  bool // a POST is being processed
+
+	// websocket
+	ws           *wsconn.Conn
+	probe        *wsconn.Conn
+	probed       bool
+	upgraded     bool
+	upgradeTimer *time.Timer
+
+	// heartbeat
+	hb        *time.Timer
+	awaitPong bool
+
+	// Handler calls are serialized by recvMu; OnClose is delivered by
+	// whoever holds it last (see finishClose).
+	recvMu        sync.Mutex
+	closePending  atomic.Bool
+	handlerClosed bool
+}
+
+// ID returns the session id (20 URL-safe characters). It is a secret shared
+// with the client: do not expose it to other clients.
+func (s *Session) ID() string { return s.id }
+
+// Request returns the request that opened the session.
+func (s *Session) Request() *Request { return &s.req }
+
+// Transport returns the current transport name.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// SetUserData attaches a value for the Handler (typically its per-session state).
+func (s *Session) SetUserData(v any) { s.user.Store(&v) }
+
+// UserData returns the value given to SetUserData, or nil.
+func (s *Session) UserData() any {
+	if p, ok := s.user.Load().(*any); ok {
+		return *p
+	}
+	return nil
+}
+
+// Send queues packets for the client, in order; the packets of one call are
+// never interleaved with another's. It never blocks on the network. It
+// returns ErrSessionClosed once the session is closed.
+func (s *Session) Send(opts SendOptions, packets ...*Packet) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if conn := s.ws; conn != nil {
+		s.mu.Unlock()
+		if opts&Volatile != 0 && conn.QueuedBytes() > 0 {
+			return nil
+		}
+		var arr [4][]byte
+		frames := arr[:0]
+		for _, p := range packets {
+			frames = append(frames, p.wsFrame())
+		}
+		if err := conn.Send(opts&Deferred == 0, frames...); err != nil {
+			if errors.Is(err, wsconn.ErrClosed) {
+				return ErrSessionClosed
+			}
+			return err
+		}
+		return nil
+	}
+	if opts&Volatile != 0 && !s.polling {
+		s.mu.Unlock()
+		return nil
+	}
+	n := 0
+	for _, p := range packets {
+		n += p.size()
+	}
+	if s.queued+n > s.srv.cfg.MaxQueuedBytes && s.queued > 0 {
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportError, wsconn.ErrSlowConsumer, false)
+		return ErrSessionClosed
+	}
+	s.queue = append(s.queue, packets...)
+	s.queued += n
+	s.wakePollLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Session) wakePollLocked() {
+	if s.polling {
+		select {
+		case s.pollWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close closes the session from the server side: packets already queued are
+// still delivered (over polling, to the next poll), then the transport
+// closes. The Handler gets OnClose with ReasonForcedClose.
+func (s *Session) Close() { s.closeWith(ReasonForcedClose, nil, true) }
+
+// closeWith closes the session. With drain, queued packets are still
+// delivered; otherwise they are dropped.
+func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosed
+	s.reason, s.closeErr = reason, err
+	if s.hb != nil {
+		s.hb.Stop()
+	}
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+	}
+	probe, conn := s.probe, s.ws
+	s.probe = nil
+	keep := false
+	if conn == nil { // polling
+		s.final = s.srv.ctl.close
+		if reason == ReasonTransportClose {
+			s.final = s.srv.ctl.noop
+		}
+		if !drain {
+			clear(s.queue)
+			s.queue, s.queued = nil, 0
+		}
+		if s.polling {
+			s.wakePollLocked()
+			keep = true // the waiting poll removes the session when it answers
+		} else if drain && len(s.queue) > 0 {
+			keep = true
+		}
+		s.draining = keep
+	}
+	s.mu.Unlock()
+
+	if probe != nil {
+		probe.Close(wsconn.CloseNormal, "")
+	}
+	if conn != nil {
+		conn.Close(wsconn.CloseNormal, "")
+	}
+	if keep {
+		// Bound how long an absent client can keep a closed session around.
+		time.AfterFunc(s.srv.cfg.PingTimeout+s.srv.cfg.PingInterval, s.release)
+	} else {
+		s.release()
+	}
+	s.closePending.Store(true)
+	s.finishClose()
+}
+
+// release removes a closed session from the registry.
+func (s *Session) release() {
+	s.mu.Lock()
+	s.draining = false
+	clear(s.queue)
+	s.queue, s.queued = nil, 0
+	s.mu.Unlock()
+	s.srv.sessions.remove(s)
+}
+
+// deliver hands one message to the Handler.
+func (s *Session) deliver(data []byte, binary bool) {
+	s.recvMu.Lock()
+	if !s.handlerClosed && !s.closePending.Load() {
+		s.srv.handler.OnMessage(s, data, binary)
+	}
+	s.recvMu.Unlock()
+	s.finishClose()
+}
+
+// finishClose calls Handler.OnClose exactly once, after any OnMessage in
+// progress has returned. If another goroutine holds recvMu, that goroutine
+// calls finishClose after releasing it, so nobody waits and a Close from
+// inside OnMessage cannot deadlock.
+func (s *Session) finishClose() {
+	for s.closePending.Load() {
+		if !s.recvMu.TryLock() {
+			return
+		}
+		if s.closePending.CompareAndSwap(true, false) && !s.handlerClosed {
+			s.handlerClosed = true
+			s.mu.Lock()
+			reason, err := s.reason, s.closeErr
+			s.mu.Unlock()
+			s.srv.handler.OnClose(s, reason, err)
+		}
+		s.recvMu.Unlock()
+	}
+}
+
+// onPacket handles a packet from the session's active transport.
+func (s *Session) onPacket(p parser.Packet) {
+	switch p.Type {
+	case parser.Message:
+		s.deliver(p.Data, p.Binary)
+	case parser.Pong:
+		s.onPong()
+	case parser.Ping:
+		s.closeWith(ReasonTransportError, errors.New("engineio: invalid heartbeat direction (client ping under EIO 4)"), false)
+	case parser.Close:
+		s.closeWith(ReasonTransportClose, nil, false)
+	default:
+		// open, upgrade and noop from a client mean nothing here: ignore
+	}
+}
+
+// Heartbeat: one timer per session. It fires PingInterval after the open
+// (or the last pong) to send a ping, then PingTimeout later to close.
+
+func (s *Session) startHeartbeat() {
+	s.mu.Lock()
+	if s.state == stateOpen {
+		s.hb = time.AfterFunc(s.srv.cfg.PingInterval, s.onHeartbeat)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Session) onHeartbeat() {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	if s.awaitPong {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, nil, false)
+		return
+	}
+	s.awaitPong = true
+	s.hb.Reset(s.srv.cfg.PingTimeout)
+	s.mu.Unlock()
+	_ = s.Send(0, s.srv.ctl.ping)
+}
+
+func (s *Session) onPong() {
+	s.mu.Lock()
+	if s.awaitPong && s.state == stateOpen {
+		s.awaitPong = false
+		s.hb.Reset(s.srv.cfg.PingInterval)
+	}
+	s.mu.Unlock()
+}

@@ -1,0 +1,134 @@
+package engineio
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"switchboard/engineio/internal/wsconn"
+	"switchboard/engineio/parser"
+)
+
+// wsTransport connects a WebSocket to its session. While probe is set the
+// connection is an upgrade candidate and only takes part in the upgrade.
+type wsTransport struct {
+	s     *Session
+	probe bool
+}
+
+func (t *wsTransport) OnMessage(c *wsconn.Conn, data []byte, binary bool) {
+	p, err := parser.DecodePacket(data, binary)
+	if t.probe {
+		switch {
+		case err != nil:
+			t.s.abortProbe(c)
+		case p.Type == parser.Ping && string(p.Data) == "probe":
+			t.s.onProbe(c)
+		case p.Type == parser.Upgrade:
+			t.probe = !t.s.onUpgrade(c)
+		default:
+			t.s.abortProbe(c)
+		}
+		return
+	}
+	if err != nil {
+		t.s.closeWith(ReasonParseError, err, false)
+		return
+	}
+	t.s.onPacket(p)
+}
+
+func (t *wsTransport) OnClose(c *wsconn.Conn, err error) {
+	if t.probe {
+		t.s.abortProbe(c)
+		return
+	}
+	t.s.closeWith(wsCloseReason(err), err, false)
+}
+
+func wsCloseReason(err error) CloseReason {
+	var ce *wsconn.CloseError
+	if errors.As(err, &ce) || errors.Is(err, io.EOF) || errors.Is(err, wsconn.ErrClosedByUs) {
+		return ReasonTransportClose
+	}
+	return ReasonTransportError
+}
+
+// discard handles a WebSocket refused after its handshake.
+type discard struct{}
+
+func (discard) OnMessage(*wsconn.Conn, []byte, bool) {}
+func (discard) OnClose(*wsconn.Conn, error)          {}
+
+// upgrade starts probing a WebSocket for a polling session.
+func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
+	conn, err := srv.ws.Upgrade(w, r)
+	if err != nil {
+		srv.cfg.log.Debug("engineio: websocket upgrade failed", "sid", s.id, "err", err)
+		return
+	}
+	s.mu.Lock()
+	if s.state != stateOpen || s.probe != nil || s.ws != nil || !srv.cfg.allowUpgrade {
+		s.mu.Unlock()
+		conn.Close(wsconn.CloseNormal, "")
+		conn.Start(discard{})
+		return
+	}
+	s.probe = conn
+	s.upgradeTimer = time.AfterFunc(srv.cfg.UpgradeTimeout, func() { s.abortProbe(conn) })
+	s.mu.Unlock()
+	conn.Start(&wsTransport{s: s, probe: true})
+}
+
+func (s *Session) onProbe(c *wsconn.Conn) {
+	s.mu.Lock()
+	if s.probe != c || s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.probed = true
+	s.wakePollLocked()
+	s.mu.Unlock()
+	_ = c.Send(true, s.srv.ctl.pongProbe.wsFrame())
+}
+
+// onUpgrade switches the session to the probed WebSocket. Queued packets
+// move to the WebSocket ahead of anything sent later.
+func (s *Session) onUpgrade(c *wsconn.Conn) bool {
+	s.mu.Lock()
+	if s.probe != c || s.state != stateOpen {
+		s.mu.Unlock()
+		c.Close(wsconn.CloseNormal, "")
+		return false
+	}
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+	}
+	s.transport = TransportWebSocket
+	s.ws, s.probe, s.upgraded = c, nil, true
+	frames := make([][]byte, 0, len(s.queue))
+	for _, p := range s.queue {
+		frames = append(frames, p.wsFrame())
+	}
+	clear(s.queue)
+	s.queue, s.queued = nil, 0
+	s.wakePollLocked()
+	if len(frames) > 0 {
+		_ = c.Send(false, frames...) // queues only: no I/O under the lock
+	}
+	s.mu.Unlock()
+	return true
+}
+
+func (s *Session) abortProbe(c *wsconn.Conn) {
+	s.mu.Lock()
+	if s.probe == c {
+		s.probe, s.probed = nil, false
+		if s.upgradeTimer != nil {
+			s.upgradeTimer.Stop()
+		}
+	}
+	s.mu.Unlock()
+	c.Close(wsconn.CloseNormal, "")
+}
