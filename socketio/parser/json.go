@@ -62,6 +62,15 @@ func (l *markList) add(m mark) {
 	l.n++
 }
 
+// plainStringByte tells the bytes that stand for themselves inside a JSON
+// string: all but '"', '\\' and control characters. Read-only.
+var plainStringByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -193,6 +202,10 @@ func (s *scanner) str() (escaped bool, err error) {
 	d, i := s.data, s.pos+1
 	for i < len(d) {
 		c := d[i]
+		if plainStringByte[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos = i + 1
