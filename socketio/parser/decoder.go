@@ -59,8 +59,21 @@ type header struct {
 //     "removeListener";
 //   - ACK, BINARY_ACK: an array, possibly empty.
 //
-// A text message arriving while attachments are still expected is an error.
-// Every error wraps ErrInvalidPacket. The returned packet does not alias msg.
+// Packet.Data is the payload without surrounding whitespace. Binary packets
+// keep their type (the reference decoder reports them as EVENT and ACK). A
+// binary packet announcing 0 attachments is returned at once, and its payload
+// may hold no placeholder.
+//
+// Where the reference decoder is lax, this one rejects: EVENT, ACK and
+// CONNECT_ERROR packets without payload (which the reference passes on
+// unchecked); attachment counts that JavaScript's Number() reads but that are
+// not digits ("", " 1", "1e0", "0x1"); whitespace before the payload, which
+// the reference reads as ack id 0 (here it is just whitespace); ack ids too
+// large for an int64 (the reference rounds them).
+//
+// A text message arriving while attachments are still expected is an error,
+// and drops the partial packet. Every error wraps ErrInvalidPacket. The
+// returned packet does not alias msg.
 func (d *Decoder) DecodeText(msg []byte) (*Packet, error) {
 	if d.pending != nil {
 		missing := d.expected - len(d.pending.Attachments)
@@ -148,11 +161,11 @@ func (d *Decoder) parseHeader(msg []byte) (header, error) {
 	i := 1
 
 	if h.typ.binary() {
-		max := int64(min(d.maxAttachments(), math.MaxInt32))
+		limit := int64(min(d.maxAttachments(), math.MaxInt32))
 		var n int64
 		start := i
 		for ; i < len(msg) && isDigit(msg[i]); i++ {
-			if n <= max { // once above max, stop accumulating: it cannot overflow
+			if n <= limit { // once above the limit, stop accumulating: n cannot overflow
 				n = n*10 + int64(msg[i]-'0')
 			}
 		}
@@ -161,8 +174,8 @@ func (d *Decoder) parseHeader(msg []byte) (header, error) {
 			return h, invalid("%s packet without an attachment count", h.typ)
 		case i == len(msg) || msg[i] != '-':
 			return h, invalid("attachment count not followed by '-'")
-		case n > max:
-			return h, invalid("more than %d attachments", max)
+		case n > limit:
+			return h, invalid("more than %d attachments", limit)
 		}
 		h.attachments = int(n)
 		i++
@@ -233,21 +246,22 @@ func checkPayload(t Type, raw, data []byte) error {
 		if data[0] != '[' {
 			return invalid("%s payload is not a JSON array", t)
 		}
-		return checkEventName(data)
+		return checkEventName(t, data)
 	}
 	return nil
 }
 
-// checkEventName checks the first element of data, a valid JSON array: it
-// must be a number or a string that is not a reserved event name.
-func checkEventName(data []byte) error {
+// checkEventName checks the first element of data, the valid JSON array
+// payload of a packet of type t: it must be a number or a string that is not
+// a reserved event name.
+func checkEventName(t Type, data []byte) error {
 	s := scanner{data: data, pos: 1}
 	s.skipSpace()
 	switch c := data[s.pos]; {
 	case c == '-' || isDigit(c):
 		return nil
 	case c == ']':
-		return invalid("EVENT payload is an empty array")
+		return invalid("%s payload is an empty array", t)
 	case c != '"':
 		return invalid("event name is neither a string nor a number")
 	}
