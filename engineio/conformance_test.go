@@ -7,6 +7,7 @@ package engineio
 import (
 	"net/http"
 	"strings"
+	"switchboard/internal/testclient"
 	"sync"
 	"testing"
 	"time"
@@ -59,8 +60,8 @@ func TestHandshakeRejectsMethodsOtherThanGET(t *testing.T) {
 
 func TestHandshakeOverWebSocketReturnsTheOpenPacket(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	msg, _ := readMsg(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	msg, _ := c.Read()
 	o := parseOpen(t, msg)
 	if len(o.Upgrades) != 0 || o.PingInterval != 300 || o.PingTimeout != 200 || o.MaxPayload != 1_000_000 {
 		t.Fatalf("open packet %+v", o)
@@ -159,26 +160,24 @@ func TestDuplicatePollClosesTheSession(t *testing.T) {
 
 func TestWebSocketCarriesTextAndBinaryMessages(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	readMsg(t, c) // open
-	writeText(t, c, "4hello")
-	if msg, bin := readMsg(t, c); msg != "4hello" || bin {
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read() // open
+	c.Text("4hello")
+	if msg, bin := c.Read(); msg != "4hello" || bin {
 		t.Fatalf("got %q binary=%v", msg, bin)
 	}
-	if err := writeBinary(c, []byte{1, 2, 3, 4}); err != nil {
-		t.Fatal(err)
-	}
-	if msg, bin := readMsg(t, c); msg != "\x01\x02\x03\x04" || !bin {
+	c.Binary([]byte{1, 2, 3, 4})
+	if msg, bin := c.Read(); msg != "\x01\x02\x03\x04" || !bin {
 		t.Fatalf("got %q binary=%v", msg, bin)
 	}
 }
 
 func TestWebSocketMalformedPacketClosesTheConnection(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	readMsg(t, c)
-	writeText(t, c, "abc")
-	expectWSClosed(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	c.Text("abc")
+	c.ExpectClosed()
 	if r := ts.h.waitReason(t); r != ReasonParseError {
 		t.Fatalf("reason %q", r)
 	}
@@ -218,21 +217,21 @@ func TestPollingSessionClosesOnPingTimeout(t *testing.T) {
 
 func TestWebSocketHeartbeatPingsAndAcceptsPongs(t *testing.T) {
 	ts := startEcho(t, heartbeatOptions())
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	readMsg(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
 	for i := 0; i < 3; i++ {
-		if msg, _ := readMsg(t, c); msg != "2" {
+		if msg, _ := c.Read(); msg != "2" {
 			t.Fatalf("round %d: %q", i, msg)
 		}
-		writeText(t, c, "3")
+		c.Text("3")
 	}
 }
 
 func TestWebSocketSessionClosesOnPingTimeout(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
 	start := time.Now()
-	expectWSClosed(t, c)
+	c.ExpectClosed()
 	if d := time.Since(start); d < 450*time.Millisecond || d > 3*time.Second {
 		t.Fatalf("closed after %v", d)
 	}
@@ -264,11 +263,11 @@ func TestPollingClosePacketEndsTheSessionAndThePendingPoll(t *testing.T) {
 
 func TestWebSocketClosePacketClosesAtOnce(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	readMsg(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
 	start := time.Now()
-	writeText(t, c, "1")
-	expectWSClosed(t, c)
+	c.Text("1")
+	c.ExpectClosed()
 	if d := time.Since(start); d > 250*time.Millisecond {
 		t.Fatalf("closed after %v: not at once", d)
 	}
@@ -280,17 +279,17 @@ func TestWebSocketClosePacketClosesAtOnce(t *testing.T) {
 func TestUpgradeFromPollingToWebSocket(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
 	sid := ts.openPolling(t)
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
-	writeText(t, c, "2probe")
-	if msg, _ := readMsg(t, c); msg != "3probe" {
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	if msg, _ := c.Read(); msg != "3probe" {
 		t.Fatalf("probe answer %q", msg)
 	}
 	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "6" {
 		t.Fatalf("poll during upgrade: %d %q, want noop", code, body)
 	}
-	writeText(t, c, "5")
-	writeText(t, c, "4hello")
-	if msg, _ := readMsg(t, c); msg != "4hello" {
+	c.Text("5")
+	c.Text("4hello")
+	if msg, _ := c.Read(); msg != "4hello" {
 		t.Fatalf("after upgrade: %q", msg)
 	}
 	if tr := ts.sessions.get(sid).Transport(); tr != TransportWebSocket {
@@ -301,16 +300,16 @@ func TestUpgradeFromPollingToWebSocket(t *testing.T) {
 func TestPollingIsRefusedAfterUpgrade(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
 	sid := ts.openPolling(t)
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
-	writeText(t, c, "2probe")
-	writeText(t, c, "5")
-	readMsg(t, c) // 3probe
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	c.Text("5")
+	c.Read() // 3probe
 	waitTransport(t, ts.sessions.get(sid), TransportWebSocket)
 	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 || body != `{"code":3,"message":"Bad request"}` {
 		t.Fatalf("poll after upgrade: %d %s", code, body)
 	}
-	writeText(t, c, "4hello")
-	if msg, _ := readMsg(t, c); msg != "4hello" {
+	c.Text("4hello")
+	if msg, _ := c.Read(); msg != "4hello" {
 		t.Fatalf("after upgrade: %q", msg)
 	}
 }
@@ -318,14 +317,14 @@ func TestPollingIsRefusedAfterUpgrade(t *testing.T) {
 func TestSecondWebSocketForAnUpgradedSessionIsClosed(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
 	sid := ts.openPolling(t)
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
-	writeText(t, c, "2probe")
-	writeText(t, c, "5")
-	readMsg(t, c)
-	c2 := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
-	expectWSClosed(t, c2)
-	writeText(t, c, "4hello")
-	if msg, _ := readMsg(t, c); msg != "4hello" {
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	c.Text("5")
+	c.Read()
+	c2 := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c2.ExpectClosed()
+	c.Text("4hello")
+	if msg, _ := c.Read(); msg != "4hello" {
 		t.Fatalf("first websocket after the second was refused: %q", msg)
 	}
 }
@@ -338,5 +337,35 @@ func waitTransport(t *testing.T, s *Session, want string) {
 			t.Fatalf("transport %q, want %q", s.Transport(), want)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestPollRacingTheClientsClosePacketEndsWithNoop(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "1") // the close arrives first
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "6" {
+		t.Fatalf("racing poll: %d %q, want noop", code, body)
+	}
+	if code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 {
+		t.Fatalf("poll after close: %d", code)
+	}
+}
+
+func TestPollSentDuringTheUpgradeWaitsForItsOutcome(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	c.Read() // 3probe: the upgrade is under way
+	result := make(chan int)
+	go func() {
+		code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), "")
+		result <- code
+	}()
+	time.Sleep(50 * time.Millisecond)
+	c.Text("5")
+	if code := <-result; code != 400 {
+		t.Fatalf("poll during the upgrade: %d, want 400 once upgraded", code)
 	}
 }

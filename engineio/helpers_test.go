@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"strings"
+	"switchboard/internal/testclient"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
 	"go.uber.org/goleak"
 )
 
@@ -88,23 +84,7 @@ func (ts *testServer) wsURL(query string) string {
 	return "ws" + strings.TrimPrefix(ts.http.URL, "http") + "/engine.io/?" + query
 }
 
-func do(t *testing.T, method, url, body string, header ...string) (int, string, http.Header) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b), res.Header
-}
+var do = testclient.Do
 
 type openPacket struct {
 	SID          string   `json:"sid"`
@@ -138,70 +118,4 @@ func (ts *testServer) openPolling(t *testing.T) string {
 		t.Fatalf("handshake: %d %s", code, body)
 	}
 	return parseOpen(t, body).SID
-}
-
-func dialWS(t *testing.T, url string) net.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, br, _, err := ws.Dial(ctx, url)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	if br != nil { // frames that arrived with the 101 response
-		c = &bufferedConn{Conn: c, r: br}
-	}
-	t.Cleanup(func() { c.Close() })
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	return c
-}
-
-// readMsg reads the next data message, skipping nothing.
-func readMsg(t *testing.T, c net.Conn) (string, bool) {
-	t.Helper()
-	b, op, err := wsutil.ReadServerData(c)
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	return string(b), op == ws.OpBinary
-}
-
-func writeText(t *testing.T, c net.Conn, s string) {
-	t.Helper()
-	if err := wsutil.WriteClientText(c, []byte(s)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// expectWSClosed reads until the server closes the connection.
-func expectWSClosed(t *testing.T, c net.Conn) {
-	t.Helper()
-	for {
-		_, _, err := wsutil.ReadServerData(c)
-		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				t.Fatal("connection not closed")
-			}
-			return
-		}
-	}
-}
-
-func writeBinary(c net.Conn, b []byte) error { return wsutil.WriteClientBinary(c, b) }
-
-// bufferedConn reads what the dialer buffered before reading the connection.
-type bufferedConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (c *bufferedConn) Read(p []byte) (int, error) {
-	if c.r != nil {
-		if br, ok := c.r.(interface{ Buffered() int }); ok && br.Buffered() == 0 {
-			c.r = nil
-		} else {
-			return c.r.Read(p)
-		}
-	}
-	return c.Conn.Read(p)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"switchboard/internal/testclient"
 	"testing"
 	"time"
 )
@@ -28,10 +29,10 @@ func TestOversizedWebSocketMessageClosesTheSession(t *testing.T) {
 	opts := fixtureOptions()
 	opts.MaxHTTPBufferSize = 100
 	ts := startEcho(t, opts)
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	readMsg(t, c)
-	writeText(t, c, "4"+strings.Repeat("x", 200))
-	expectWSClosed(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	c.Text("4" + strings.Repeat("x", 200))
+	c.ExpectClosed()
 	if r := ts.h.waitReason(t); r != ReasonTransportError {
 		t.Fatalf("reason %q", r)
 	}
@@ -128,10 +129,10 @@ func TestUnfinishedUpgradeTimesOutAndPollingContinues(t *testing.T) {
 	opts.PingInterval = 5 * time.Second
 	ts := startEcho(t, opts)
 	sid := ts.openPolling(t)
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
-	writeText(t, c, "2probe")
-	readMsg(t, c)
-	expectWSClosed(t, c) // no "5" within the upgrade timeout
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	c.Read()
+	c.ExpectClosed() // no "5" within the upgrade timeout
 	do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "4still")
 	if _, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); body != "4still" {
 		t.Fatalf("polling after a failed upgrade: %q", body)
@@ -144,13 +145,13 @@ func TestPacketsQueuedDuringUpgradeArriveInOrderOnWebSocket(t *testing.T) {
 	ts := startEcho(t, opts)
 	sid := ts.openPolling(t)
 	s := ts.sessions.get(sid)
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
-	writeText(t, c, "2probe")
-	readMsg(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	c.Read()
 	for _, m := range []string{"a", "b", "c"} {
 		_ = s.Send(0, NewTextMessage(m))
 	}
-	writeText(t, c, "5")
+	c.Text("5")
 	for _, m := range []string{"d", "e"} {
 		for s.Transport() != TransportWebSocket {
 			time.Sleep(time.Millisecond)
@@ -158,7 +159,7 @@ func TestPacketsQueuedDuringUpgradeArriveInOrderOnWebSocket(t *testing.T) {
 		_ = s.Send(0, NewTextMessage(m))
 	}
 	for _, want := range []string{"4a", "4b", "4c", "4d", "4e"} {
-		if got, _ := readMsg(t, c); got != want {
+		if got, _ := c.Read(); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
 	}
@@ -204,10 +205,10 @@ func TestSlowPollingConsumerIsClosed(t *testing.T) {
 
 func TestClientPingIsATransportError(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	readMsg(t, c)
-	writeText(t, c, "2")
-	expectWSClosed(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	c.Text("2")
+	c.ExpectClosed()
 	if r := ts.h.waitReason(t); r != ReasonTransportError {
 		t.Fatalf("reason %q", r)
 	}
@@ -217,15 +218,15 @@ func TestServerCloseEndsEverySession(t *testing.T) {
 	opts := fixtureOptions()
 	opts.PingInterval = 5 * time.Second
 	ts := startEcho(t, opts)
-	c := dialWS(t, ts.wsURL("EIO=4&transport=websocket"))
-	readMsg(t, c)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
 	sid := ts.openPolling(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := ts.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	expectWSClosed(t, c)
+	c.ExpectClosed()
 	for i := 0; i < 2; i++ {
 		if r := ts.h.waitReason(t); r != ReasonServerShutdown {
 			t.Fatalf("reason %q", r)

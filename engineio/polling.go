@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"switchboard/engineio/parser"
 )
 
 var errStop = errors.New("stop")
+
+// upgradeCheck is how long a poll arriving during an upgrade waits for it.
+const upgradeCheck = 100 * time.Millisecond
 
 // servePoll answers a long-polling GET: at once if packets are queued,
 // otherwise when some are (or the session closes, or an upgrade needs the
@@ -29,10 +33,43 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, ErrUnknownSID)
 		return
 	}
-	for s.state == stateOpen && len(s.queue) == 0 && !s.probed && s.ws == nil {
+	if s.pingOverdue() {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, nil, false)
+		writeRequestError(w, ErrUnknownSID)
+		return
+	}
+	// A poll that arrives while an upgrade is being completed (after the
+	// probe) may race the client's "upgrade" packet on the WebSocket. As in
+	// Node (which ends such polls with a noop every 100 ms), it waits up to
+	// upgradeCheck: if the upgrade completes it is refused, otherwise it ends
+	// with a noop.
+	lateInUpgrade := s.probed
+	var grace <-chan time.Time
+	if lateInUpgrade {
+		t := time.NewTimer(upgradeCheck)
+		defer t.Stop()
+		grace = t.C
+	}
+	for s.state == stateOpen && s.ws == nil {
+		if lateInUpgrade {
+			if !s.probed { // the upgrade was abandoned: poll normally
+				lateInUpgrade = false
+				continue
+			}
+		} else if len(s.queue) > 0 || s.probed {
+			break
+		}
 		s.polling = true
 		s.mu.Unlock()
 		select {
+		case <-grace:
+			s.mu.Lock()
+			s.polling = false
+			lateInUpgrade = false
+			if s.probed && s.ws == nil {
+				goto respond
+			}
 		case <-s.pollWake:
 			s.mu.Lock()
 			s.polling = false
@@ -44,6 +81,12 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if lateInUpgrade && s.state == stateOpen {
+		s.mu.Unlock()
+		writeRequestError(w, ErrBadRequest) // upgraded meanwhile: polling is over
+		return
+	}
+respond:
 	packets := s.queue
 	s.queue, s.queued = nil, 0
 	var last *Packet
@@ -100,6 +143,12 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.state != stateOpen {
 		s.mu.Unlock()
+		writeRequestError(w, ErrUnknownSID)
+		return
+	}
+	if s.pingOverdue() {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, nil, false)
 		writeRequestError(w, ErrUnknownSID)
 		return
 	}

@@ -89,6 +89,7 @@ type Session struct {
 	// heartbeat
 	hb        *time.Timer
 	awaitPong bool
+	pongBy    time.Time // deadline of the awaited pong
 
 	// Handler calls are serialized by recvMu; OnClose is delivered by
 	// whoever holds it last (see finishClose).
@@ -183,6 +184,9 @@ func (s *Session) wakePollLocked() {
 // closes. The Handler gets OnClose with ReasonForcedClose.
 func (s *Session) Close() { s.closeWith(ReasonForcedClose, nil, true) }
 
+// Abort closes the session at once with reason: queued packets are dropped.
+func (s *Session) Abort(reason CloseReason, err error) { s.closeWith(reason, err, false) }
+
 // closeWith closes the session. With drain, queued packets are still
 // delivered; otherwise they are dropped.
 func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
@@ -211,10 +215,15 @@ func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
 			clear(s.queue)
 			s.queue, s.queued = nil, 0
 		}
-		if s.polling {
+		switch {
+		case s.polling:
 			s.wakePollLocked()
 			keep = true // the waiting poll removes the session when it answers
-		} else if drain && len(s.queue) > 0 {
+		case drain && len(s.queue) > 0:
+			keep = true // the next poll fetches the queue, then the close packet
+		case reason == ReasonTransportClose:
+			// The client closed: a poll it sent at the same time as its close
+			// packet ends with a noop instead of an error.
 			keep = true
 		}
 		s.draining = keep
@@ -316,9 +325,16 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	s.awaitPong = true
+	s.pongBy = time.Now().Add(s.srv.cfg.PingTimeout)
 	s.hb.Reset(s.srv.cfg.PingTimeout)
 	s.mu.Unlock()
 	_ = s.Send(0, s.srv.ctl.ping)
+}
+
+// pingOverdue reports that the pong deadline has passed, even if the timer
+// has not fired yet (a loaded machine can delay it). Called with s.mu held.
+func (s *Session) pingOverdue() bool {
+	return s.awaitPong && time.Now().After(s.pongBy)
 }
 
 func (s *Session) onPong() {

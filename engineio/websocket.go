@@ -128,6 +128,7 @@ func (s *Session) abortProbe(c *wsconn.Conn) {
 		if s.upgradeTimer != nil {
 			s.upgradeTimer.Stop()
 		}
+		s.wakePollLocked()
 	}
 	s.mu.Unlock()
 	c.Close(wsconn.CloseNormal, "")

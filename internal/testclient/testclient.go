@@ -1,0 +1,146 @@
+// Package testclient is a raw Engine.IO/Socket.IO wire client for tests:
+// WebSocket frames and polling requests exactly as written, and every frame
+// the server sends, in order (frames that arrive together are not lost).
+package testclient
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// Conn is a client WebSocket connection.
+type Conn struct {
+	t  testing.TB
+	nc net.Conn
+	r  io.Reader
+}
+
+// Dial opens a WebSocket to url (ws://…) and fails the test on error. The
+// connection is closed at the end of the test.
+func Dial(t testing.TB, url string) *Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	nc, br, _, err := ws.Dial(ctx, url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	c := &Conn{t: t, nc: nc, r: nc}
+	if br != nil { // frames that arrived with the 101 response
+		c.r = io.MultiReader(limited(br), nc)
+	}
+	return c
+}
+
+func limited(br *bufio.Reader) io.Reader { return io.LimitReader(br, int64(br.Buffered())) }
+
+type rw struct {
+	io.Reader
+	io.Writer
+}
+
+// Read returns the next data message (control frames are handled).
+func (c *Conn) Read() (msg string, binary bool) {
+	c.t.Helper()
+	b, op, err := wsutil.ReadServerData(rw{c.r, c.nc})
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return string(b), op == ws.OpBinary
+}
+
+// ReadText returns the next text message, failing on a binary one.
+func (c *Conn) ReadText() string {
+	c.t.Helper()
+	msg, bin := c.Read()
+	if bin {
+		c.t.Fatalf("got a binary message %q, want text", msg)
+	}
+	return msg
+}
+
+// ReadSkippingPings returns the next text message that is not an Engine.IO ping.
+func (c *Conn) ReadSkippingPings() string {
+	c.t.Helper()
+	for {
+		if msg := c.ReadText(); msg != "2" {
+			return msg
+		}
+	}
+}
+
+// Text sends a text message.
+func (c *Conn) Text(s string) {
+	c.t.Helper()
+	if err := wsutil.WriteClientText(c.nc, []byte(s)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Binary sends a binary message.
+func (c *Conn) Binary(b []byte) {
+	c.t.Helper()
+	if err := wsutil.WriteClientBinary(c.nc, b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Frame writes a raw frame (masked by the caller if needed).
+func (c *Conn) Frame(f ws.Frame) {
+	c.t.Helper()
+	if err := ws.WriteFrame(c.nc, f); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// ExpectClosed reads until the server closes the connection; it fails if
+// that takes longer than the connection deadline.
+func (c *Conn) ExpectClosed() {
+	c.t.Helper()
+	for {
+		_, _, err := wsutil.ReadServerData(rw{c.r, c.nc})
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				c.t.Fatal("connection not closed")
+			}
+			return
+		}
+	}
+}
+
+// Close closes the TCP connection abruptly.
+func (c *Conn) Close() { c.nc.Close() }
+
+// Do performs an HTTP request and returns status, body and headers; header
+// holds name/value pairs.
+func Do(t testing.TB, method, url, body string, header ...string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header
+}
+
+// WSURL turns an http:// base URL into ws://.
+func WSURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") }
