@@ -1,0 +1,109 @@
+// Package adapter defines how a Socket.IO namespace tracks rooms and reaches
+// sockets, and provides the in-memory default. A cluster adapter (Redis,
+// later) implements the same interface: it overrides what needs the network
+// and reaches local sockets through the same Namespace view.
+package adapter
+
+import (
+	"context"
+	"time"
+
+	"switchboard/socketio/parser"
+)
+
+// SocketID identifies a socket within its namespace (20 URL-safe characters).
+// Every socket is implicitly in the room named by its id.
+type SocketID = string
+
+// Room names a group of sockets.
+type Room = string
+
+// BroadcastFlags modify a broadcast.
+type BroadcastFlags struct {
+	// Volatile drops the packet for clients that cannot take it right now.
+	Volatile bool
+	// Local restricts a cluster broadcast to this node.
+	Local bool
+	// Timeout bounds how long a broadcast with acknowledgements waits.
+	Timeout time.Duration
+}
+
+// BroadcastOptions select the recipients of an operation: the sockets in any
+// of Rooms (every socket when Rooms is empty) and in none of Except.
+type BroadcastOptions struct {
+	Rooms  []Room
+	Except []Room
+	Flags  BroadcastFlags
+}
+
+// SocketInfo describes a socket for FetchSockets.
+type SocketInfo struct {
+	ID        SocketID
+	Rooms     []Room
+	Handshake any // the namespace's handshake value (*socketio.Handshake locally)
+	Data      any // the socket's user data
+}
+
+// AckFunc receives one client's acknowledgement of a broadcast: the ACK
+// packet (Data is the JSON array of arguments, plus binary attachments).
+type AckFunc func(id SocketID, ack *parser.Packet)
+
+// Namespace is the adapter's view of its namespace, implemented by the
+// socketio package: how to reach the sockets of this node.
+type Namespace interface {
+	// Name returns the namespace name ("/", "/chat").
+	Name() string
+	// Deliver sends p to the given local sockets; it encodes p once. It must
+	// not block on the network.
+	Deliver(p *parser.Packet, ids []SocketID, flags BroadcastFlags)
+	// DeliverWithAck gives p (which carries an ack id) to the given local
+	// sockets and routes each one's acknowledgement to onAck.
+	DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc)
+	// Disconnect disconnects the given local sockets; with close, their
+	// whole connections.
+	Disconnect(ids []SocketID, close bool)
+	// SocketInfo describes a local socket.
+	SocketInfo(id SocketID) (SocketInfo, bool)
+}
+
+// Adapter keeps a namespace's rooms and performs operations on sets of
+// sockets. Implementations are safe for concurrent use.
+type Adapter interface {
+	// AddAll adds the socket to the rooms (its own id included: every socket
+	// joins the room named by its id on connection).
+	AddAll(id SocketID, rooms []Room)
+	// Del removes the socket from a room.
+	Del(id SocketID, room Room)
+	// DelAll removes the socket from every room (on disconnection).
+	DelAll(id SocketID)
+	// SocketRooms returns the rooms of a local socket, its own id first; nil
+	// when the socket is unknown.
+	SocketRooms(id SocketID) []Room
+	// Sockets returns the ids of the sockets in any of rooms (all when empty).
+	Sockets(ctx context.Context, rooms []Room) ([]SocketID, error)
+	// Broadcast sends p to the selected sockets.
+	Broadcast(p *parser.Packet, opts BroadcastOptions) error
+	// BroadcastWithAck sends p (with an ack id) to the selected sockets;
+	// onCount receives the number of recipients (possibly several times in a
+	// cluster, adding up), onAck each acknowledgement.
+	BroadcastWithAck(p *parser.Packet, opts BroadcastOptions, onCount func(n int), onAck AckFunc) error
+	// FetchSockets describes the selected sockets.
+	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
+	// AddSockets makes the selected sockets join rooms.
+	AddSockets(opts BroadcastOptions, rooms []Room) error
+	// DelSockets makes the selected sockets leave rooms.
+	DelSockets(opts BroadcastOptions, rooms []Room) error
+	// DisconnectSockets disconnects the selected sockets (with close, their
+	// connections).
+	DisconnectSockets(opts BroadcastOptions, close bool) error
+	// ServerSideEmit sends an event to the other nodes of a cluster; a
+	// single-node adapter has nobody to send it to.
+	ServerSideEmit(ctx context.Context, p *parser.Packet) error
+	// ServerCount returns the number of nodes (1 for a single node).
+	ServerCount(ctx context.Context) (int, error)
+	// Close releases the adapter's resources.
+	Close() error
+}
+
+// Factory creates the adapter of a namespace.
+type Factory func(nsp Namespace) Adapter

@@ -1,0 +1,196 @@
+package adapter
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"switchboard/socketio/parser"
+)
+
+// fakeNamespace records what the adapter asks of it.
+type fakeNamespace struct {
+	mu           sync.Mutex
+	delivered    []SocketID
+	disconnected []SocketID
+	closeConn    bool
+}
+
+func (f *fakeNamespace) Name() string { return "/" }
+
+func (f *fakeNamespace) Deliver(p *parser.Packet, ids []SocketID, flags BroadcastFlags) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delivered = append(f.delivered, ids...)
+}
+
+func (f *fakeNamespace) DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc) {
+	f.Deliver(p, ids, flags)
+	for _, id := range ids {
+		onAck(id, &parser.Packet{Type: parser.Ack, Data: []byte(`["ok"]`)})
+	}
+}
+
+func (f *fakeNamespace) Disconnect(ids []SocketID, close bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.disconnected = append(f.disconnected, ids...)
+	f.closeConn = close
+}
+
+func (f *fakeNamespace) SocketInfo(id SocketID) (SocketInfo, bool) { return SocketInfo{ID: id}, true }
+
+func (f *fakeNamespace) take() []SocketID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	got := f.delivered
+	f.delivered = nil
+	slices.Sort(got)
+	return got
+}
+
+// setup: a, b, c connected; a and b in "red"; b and c in "blue".
+func setup() (*fakeNamespace, Adapter) {
+	ns := &fakeNamespace{}
+	a := NewInMemory(ns)
+	a.AddAll("a", []Room{"a"})
+	a.AddAll("b", []Room{"b"})
+	a.AddAll("c", []Room{"c"})
+	a.AddAll("a", []Room{"red"})
+	a.AddAll("b", []Room{"red", "blue"})
+	a.AddAll("c", []Room{"blue"})
+	return ns, a
+}
+
+func TestBroadcastSelectsRecipientsByRoomsAndExcept(t *testing.T) {
+	cases := []struct {
+		name string
+		opts BroadcastOptions
+		want []SocketID
+	}{
+		{"everyone", BroadcastOptions{}, []SocketID{"a", "b", "c"}},
+		{"one room", BroadcastOptions{Rooms: []Room{"red"}}, []SocketID{"a", "b"}},
+		{"two rooms without duplicates", BroadcastOptions{Rooms: []Room{"red", "blue"}}, []SocketID{"a", "b", "c"}},
+		{"a socket's own room", BroadcastOptions{Rooms: []Room{"c"}}, []SocketID{"c"}},
+		{"everyone except a room", BroadcastOptions{Except: []Room{"blue"}}, []SocketID{"a"}},
+		{"everyone except the sender", BroadcastOptions{Except: []Room{"a"}}, []SocketID{"b", "c"}},
+		{"room except room", BroadcastOptions{Rooms: []Room{"red"}, Except: []Room{"blue"}}, []SocketID{"a"}},
+		{"unknown room", BroadcastOptions{Rooms: []Room{"green"}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ns, a := setup()
+			if err := a.Broadcast(&parser.Packet{Type: parser.Event}, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			if got := ns.take(); !slices.Equal(got, tc.want) {
+				t.Fatalf("delivered to %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSocketRoomsListTheOwnRoomFirst(t *testing.T) {
+	_, a := setup()
+	got := a.SocketRooms("b")
+	if len(got) != 3 || got[0] != "b" {
+		t.Fatalf("rooms %v", got)
+	}
+	slices.Sort(got[1:])
+	if !slices.Equal(got, []Room{"b", "blue", "red"}) {
+		t.Fatalf("rooms %v", got)
+	}
+	if a.SocketRooms("nobody") != nil {
+		t.Fatal("rooms of an unknown socket")
+	}
+}
+
+func TestLeavingRoomsAndDisconnecting(t *testing.T) {
+	ns, a := setup()
+	a.Del("a", "red")
+	_ = a.Broadcast(&parser.Packet{}, BroadcastOptions{Rooms: []Room{"red"}})
+	if got := ns.take(); !slices.Equal(got, []SocketID{"b"}) {
+		t.Fatalf("after leave: %v", got)
+	}
+	a.DelAll("b")
+	_ = a.Broadcast(&parser.Packet{}, BroadcastOptions{})
+	if got := ns.take(); !slices.Equal(got, []SocketID{"a", "c"}) {
+		t.Fatalf("after DelAll: %v", got)
+	}
+	ids, _ := a.Sockets(context.Background(), []Room{"red"})
+	if len(ids) != 0 {
+		t.Fatalf("empty room still has %v", ids)
+	}
+	if got := a.SocketRooms("b"); got != nil {
+		t.Fatalf("rooms after DelAll: %v", got)
+	}
+}
+
+func TestBulkOperationsApplyToTheSelection(t *testing.T) {
+	ns, a := setup()
+	if err := a.AddSockets(BroadcastOptions{Rooms: []Room{"blue"}}, []Room{"green"}); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := a.Sockets(context.Background(), []Room{"green"})
+	slices.Sort(ids)
+	if !slices.Equal(ids, []SocketID{"b", "c"}) {
+		t.Fatalf("green: %v", ids)
+	}
+	_ = a.DelSockets(BroadcastOptions{Rooms: []Room{"green"}}, []Room{"green", "blue"})
+	ids, _ = a.Sockets(context.Background(), []Room{"blue"})
+	if len(ids) != 0 {
+		t.Fatalf("blue after DelSockets: %v", ids)
+	}
+	_ = a.DisconnectSockets(BroadcastOptions{Rooms: []Room{"red"}}, true)
+	slices.Sort(ns.disconnected)
+	if !slices.Equal(ns.disconnected, []SocketID{"a", "b"}) || !ns.closeConn {
+		t.Fatalf("disconnected %v close=%v", ns.disconnected, ns.closeConn)
+	}
+	infos, _ := a.FetchSockets(context.Background(), BroadcastOptions{Rooms: []Room{"a"}})
+	if len(infos) != 1 || infos[0].ID != "a" || infos[0].Rooms[0] != "a" {
+		t.Fatalf("fetch: %+v", infos)
+	}
+}
+
+func TestBroadcastWithAckCountsRecipients(t *testing.T) {
+	_, a := setup()
+	var count, acks int
+	_ = a.BroadcastWithAck(&parser.Packet{}, BroadcastOptions{Rooms: []Room{"blue"}},
+		func(n int) { count += n }, func(SocketID, *parser.Packet) { acks++ })
+	if count != 2 || acks != 2 {
+		t.Fatalf("count %d acks %d", count, acks)
+	}
+}
+
+func TestConcurrentUseIsSafe(t *testing.T) {
+	_, a := setup()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				id := SocketID(rune('d' + g))
+				a.AddAll(id, []Room{id, "room"})
+				_ = a.Broadcast(&parser.Packet{}, BroadcastOptions{Rooms: []Room{"room"}})
+				a.DelAll(id)
+			}
+		}(g)
+	}
+	wg.Wait()
+}
+
+func BenchmarkBroadcastSelect1000(b *testing.B) {
+	ns := &fakeNamespace{}
+	a := NewInMemory(ns).(*InMemory)
+	for i := 0; i < 1000; i++ {
+		id := SocketID(string(rune(0x4e00 + i)))
+		a.AddAll(id, []Room{id})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ids := a.selected(BroadcastOptions{})
+		a.release(ids)
+	}
+}

@@ -1,0 +1,208 @@
+package socketio
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"switchboard/socketio/parser"
+)
+
+// Args are the arguments of an incoming event or acknowledgement, kept as raw
+// JSON and decoded on demand with explicit types. Binary arguments (Node
+// Buffers, ArrayBuffers) are attachments: read them with Bytes, or Decode
+// into a []byte; nested ones decode into []byte fields.
+type Args struct {
+	raw         [][]byte
+	attachments [][]byte
+}
+
+// argsFrom splits a JSON array payload, skipping its first skip elements.
+func argsFrom(data []byte, attachments [][]byte, skip int) (Args, error) {
+	if len(data) == 0 {
+		return Args{attachments: attachments}, nil
+	}
+	raw, err := parser.SplitArray(nil, data)
+	if err != nil {
+		return Args{}, err
+	}
+	if skip > len(raw) {
+		skip = len(raw)
+	}
+	return Args{raw: raw[skip:], attachments: attachments}, nil
+}
+
+// Len returns the number of arguments.
+func (a Args) Len() int { return len(a.raw) }
+
+// Raw returns argument i as JSON (binary arguments as their placeholder), or
+// nil when there is no argument i.
+func (a Args) Raw(i int) json.RawMessage {
+	if i < 0 || i >= len(a.raw) {
+		return nil
+	}
+	return a.raw[i]
+}
+
+// Decode decodes argument i into v, as encoding/json does. Binary arguments
+// decode into a *[]byte (also nested, into []byte fields).
+func (a Args) Decode(i int, v any) error {
+	if i < 0 || i >= len(a.raw) {
+		return fmt.Errorf("%w: %d of %d", ErrNoArgument, i, len(a.raw))
+	}
+	raw := a.raw[i]
+	if len(a.attachments) > 0 {
+		if n, ok := parser.IsPlaceholder(raw); ok && n < len(a.attachments) {
+			if b, ok := v.(*[]byte); ok {
+				*b = a.attachments[n]
+				return nil
+			}
+		}
+		var err error
+		if raw, err = parser.ReplacePlaceholders(raw, a.attachments); err != nil {
+			return err
+		}
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("socketio: argument %d: %w", i, err)
+	}
+	return nil
+}
+
+// String returns argument i, which must be a JSON string.
+func (a Args) String(i int) (string, error) {
+	if i < 0 || i >= len(a.raw) {
+		return "", fmt.Errorf("%w: %d of %d", ErrNoArgument, i, len(a.raw))
+	}
+	raw := a.raw[i]
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", fmt.Errorf("%w: argument %d is %s, not a string", ErrArgumentType, i, kind(raw))
+	}
+	return parser.UnquoteString(raw)
+}
+
+// Bytes returns binary argument i.
+func (a Args) Bytes(i int) ([]byte, error) {
+	if i < 0 || i >= len(a.raw) {
+		return nil, fmt.Errorf("%w: %d of %d", ErrNoArgument, i, len(a.raw))
+	}
+	if n, ok := parser.IsPlaceholder(a.raw[i]); ok && n < len(a.attachments) {
+		return a.attachments[n], nil
+	}
+	return nil, fmt.Errorf("%w: argument %d is %s, not binary", ErrArgumentType, i, kind(a.raw[i]))
+}
+
+func kind(raw []byte) string {
+	if len(raw) == 0 {
+		return "missing"
+	}
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+// Encoding of outgoing arguments.
+
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// appendValue appends the JSON of v to dst. A top-level []byte becomes a
+// binary attachment and its placeholder.
+func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), atts, nil
+	case string:
+		return parser.AppendString(dst, x), atts, nil
+	case []byte:
+		dst = append(dst, `{"_placeholder":true,"num":`...)
+		dst = strconv.AppendInt(dst, int64(len(atts)), 10)
+		return append(dst, '}'), append(atts, x), nil
+	case bool:
+		return strconv.AppendBool(dst, x), atts, nil
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), atts, nil
+	case int64:
+		return strconv.AppendInt(dst, x, 10), atts, nil
+	case json.RawMessage:
+		if !json.Valid(x) {
+			return dst, atts, fmt.Errorf("socketio: json.RawMessage argument is not valid JSON")
+		}
+		return append(dst, x...), atts, nil
+	}
+	e := encoders.Get().(*encoder)
+	defer encoders.Put(e)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return dst, atts, fmt.Errorf("socketio: encoding argument: %w", err)
+	}
+	b := e.buf.Bytes()
+	return append(dst, b[:len(b)-1]...), atts, nil // drop Encode's newline
+}
+
+// eventData encodes ["event",args...] and the binary attachments.
+func eventData(event string, args []any) ([]byte, [][]byte, error) {
+	dst := make([]byte, 0, 32+len(event))
+	dst = append(dst, '[')
+	dst = parser.AppendString(dst, event)
+	var atts [][]byte
+	var err error
+	for _, a := range args {
+		dst = append(dst, ',')
+		if dst, atts, err = appendValue(dst, a, atts); err != nil {
+			return nil, nil, err
+		}
+	}
+	return append(dst, ']'), atts, nil
+}
+
+// ackData encodes [args...] and the binary attachments.
+func ackData(args []any) ([]byte, [][]byte, error) {
+	dst := make([]byte, 0, 32)
+	dst = append(dst, '[')
+	var atts [][]byte
+	var err error
+	for i, a := range args {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if dst, atts, err = appendValue(dst, a, atts); err != nil {
+			return nil, nil, err
+		}
+	}
+	return append(dst, ']'), atts, nil
+}
+
+// newPacket builds an EVENT/ACK packet, binary when it has attachments.
+func newPacket(t parser.Type, nsp string, data []byte, atts [][]byte) *parser.Packet {
+	if len(atts) > 0 {
+		if t == parser.Event {
+			t = parser.BinaryEvent
+		} else if t == parser.Ack {
+			t = parser.BinaryAck
+		}
+	}
+	return &parser.Packet{Type: t, Namespace: nsp, Data: data, Attachments: atts}
+}

@@ -1,0 +1,213 @@
+package socketio
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"switchboard/socketio/adapter"
+	"switchboard/socketio/parser"
+)
+
+// BroadcastOperator selects sockets of a namespace (rooms, exceptions,
+// flags) for an emit or a bulk operation. It is a value: each method returns
+// a modified copy, so operators can be kept and reused.
+type BroadcastOperator struct {
+	nsp    *Namespace
+	rooms  []string
+	except []string
+	flags  adapter.BroadcastFlags
+}
+
+// To adds rooms to the selection (sockets in any of them).
+func (b BroadcastOperator) To(rooms ...string) BroadcastOperator {
+	b.rooms = append(slices.Clip(b.rooms), rooms...)
+	return b
+}
+
+// In is To.
+func (b BroadcastOperator) In(rooms ...string) BroadcastOperator { return b.To(rooms...) }
+
+// Except excludes the sockets in rooms.
+func (b BroadcastOperator) Except(rooms ...string) BroadcastOperator {
+	b.except = append(slices.Clip(b.except), rooms...)
+	return b
+}
+
+// Local restricts the operation to this node.
+func (b BroadcastOperator) Local() BroadcastOperator {
+	b.flags.Local = true
+	return b
+}
+
+// Volatile drops the event for clients that cannot take it right now.
+func (b BroadcastOperator) Volatile() BroadcastOperator {
+	b.flags.Volatile = true
+	return b
+}
+
+// Timeout bounds EmitWithAck's wait for acknowledgements.
+func (b BroadcastOperator) Timeout(d time.Duration) BroadcastOperator {
+	b.flags.Timeout = d
+	return b
+}
+
+func (b BroadcastOperator) options() adapter.BroadcastOptions {
+	return adapter.BroadcastOptions{Rooms: b.rooms, Except: b.except, Flags: b.flags}
+}
+
+// Emit sends an event to the selected sockets. The packet is encoded once
+// and the same bytes are queued for every recipient; Emit never waits for
+// the network.
+func (b BroadcastOperator) Emit(event string, args ...any) error {
+	if isReserved(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	p, err := eventPacket(b.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	return b.nsp.adapter.Broadcast(p, b.options())
+}
+
+// EmitWithAck sends an event to the selected sockets and waits for every
+// recipient's acknowledgement, until ctx ends or the operator's Timeout. It
+// returns the acknowledgements received; when some are missing the error
+// wraps ErrAckTimeout.
+func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	if isReserved(event) {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	if b.flags.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.flags.Timeout)
+		defer cancel()
+	} else if d, ok := ctx.Deadline(); ok {
+		b.flags.Timeout = time.Until(d)
+	}
+	p, err := eventPacket(b.nsp.name, event, args)
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.HasID = b.nsp.nextAckID(), true
+
+	c := &collector{done: make(chan struct{})}
+	if err := b.nsp.adapter.BroadcastWithAck(p, b.options(), c.count, c.ack); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.counted = true
+	c.check()
+	c.mu.Unlock()
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	out := c.responses
+	if len(out) < c.expected {
+		return out, fmt.Errorf("%w: %d of %d acknowledgements for %q: %w", ErrAckTimeout, len(out), c.expected, event, ctx.Err())
+	}
+	return out, nil
+}
+
+// collector gathers the acknowledgements of one broadcast.
+type collector struct {
+	mu        sync.Mutex
+	expected  int
+	counted   bool
+	closed    bool
+	responses []Args
+	done      chan struct{}
+	finished  bool
+}
+
+func (c *collector) count(n int) {
+	c.mu.Lock()
+	c.expected += n
+	c.mu.Unlock()
+}
+
+func (c *collector) ack(_ adapter.SocketID, p *parser.Packet) {
+	if p == nil {
+		return // the socket disconnected: its answer stays missing
+	}
+	args, err := argsFrom(p.Data, p.Attachments, 0)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || err != nil {
+		return
+	}
+	c.responses = append(c.responses, args)
+	c.check()
+}
+
+func (c *collector) check() {
+	if c.counted && !c.finished && len(c.responses) >= c.expected {
+		c.finished = true
+		close(c.done)
+	}
+}
+
+// FetchSockets describes the selected sockets.
+func (b BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	infos, err := b.nsp.adapter.FetchSockets(ctx, b.options())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*RemoteSocket, len(infos))
+	for i, info := range infos {
+		rs := &RemoteSocket{ID: info.ID, Rooms: info.Rooms, Data: info.Data, nsp: b.nsp}
+		if hs, ok := info.Handshake.(*Handshake); ok {
+			rs.Handshake = hs
+		}
+		out[i] = rs
+	}
+	return out, nil
+}
+
+// SocketsJoin makes the selected sockets join rooms.
+func (b BroadcastOperator) SocketsJoin(rooms ...string) error {
+	return b.nsp.adapter.AddSockets(b.options(), rooms)
+}
+
+// SocketsLeave makes the selected sockets leave rooms.
+func (b BroadcastOperator) SocketsLeave(rooms ...string) error {
+	return b.nsp.adapter.DelSockets(b.options(), rooms)
+}
+
+// DisconnectSockets disconnects the selected sockets (with close, their
+// whole connections).
+func (b BroadcastOperator) DisconnectSockets(close bool) error {
+	return b.nsp.adapter.DisconnectSockets(b.options(), close)
+}
+
+// RemoteSocket describes a socket returned by FetchSockets, possibly on
+// another node; its methods go through the adapter.
+type RemoteSocket struct {
+	ID        string
+	Rooms     []string
+	Handshake *Handshake // nil for sockets of other nodes
+	Data      any
+	nsp       *Namespace
+}
+
+// Emit sends an event to the socket.
+func (r *RemoteSocket) Emit(event string, args ...any) error {
+	return r.nsp.To(r.ID).Emit(event, args...)
+}
+
+// Join makes the socket join rooms.
+func (r *RemoteSocket) Join(rooms ...string) error { return r.nsp.To(r.ID).SocketsJoin(rooms...) }
+
+// Leave makes the socket leave rooms.
+func (r *RemoteSocket) Leave(rooms ...string) error { return r.nsp.To(r.ID).SocketsLeave(rooms...) }
+
+// Disconnect disconnects the socket (with close, its connection).
+func (r *RemoteSocket) Disconnect(close bool) error {
+	return r.nsp.To(r.ID).DisconnectSockets(close)
+}

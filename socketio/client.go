@@ -1,0 +1,244 @@
+package socketio
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"switchboard/engineio"
+	"switchboard/socketio/parser"
+)
+
+// client is one Engine.IO session seen from Socket.IO: its sockets (one per
+// namespace), its packet decoder, and its runner.
+//
+// The runner executes the client's handlers one at a time, in arrival
+// order, on a goroutine that exists only while there is work: the
+// connection's reader never runs user code, so a handler may block — even on
+// EmitWithAck, whose acknowledgement the reader resolves directly.
+type client struct {
+	srv  *Server
+	sess *engineio.Session
+	dec  parser.Decoder // used by the reader only
+
+	mu           sync.Mutex
+	sockets      []*Socket // at most one per namespace
+	connecting   []string  // namespaces whose CONNECT is being processed
+	closed       bool
+	connectTimer *time.Timer
+
+	runMu   sync.Mutex
+	runQ    []func()
+	running bool
+}
+
+func (c *client) socketFor(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *client) removeSocket(s *Socket) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, x := range c.sockets {
+		if x == s {
+			c.sockets = append(c.sockets[:i], c.sockets[i+1:]...)
+			return
+		}
+	}
+}
+
+// run queues f on the client's runner.
+func (c *client) run(f func()) {
+	c.runMu.Lock()
+	c.runQ = append(c.runQ, f)
+	if c.running {
+		c.runMu.Unlock()
+		return
+	}
+	c.running = true
+	c.runMu.Unlock()
+	go c.drain()
+}
+
+func (c *client) drain() {
+	for {
+		c.runMu.Lock()
+		q := c.runQ
+		c.runQ = nil
+		if len(q) == 0 {
+			c.running = false
+			c.runMu.Unlock()
+			return
+		}
+		c.runMu.Unlock()
+		for i, f := range q {
+			c.safely(f)
+			q[i] = nil
+		}
+	}
+}
+
+func (c *client) safely(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.log.Error("socketio: handler panicked", "panic", r)
+		}
+	}()
+	f()
+}
+
+// send encodes p and queues it on the connection.
+func (c *client) send(p *parser.Packet, opts engineio.SendOptions) error {
+	if err := c.sess.Send(opts, encode(p)...); err != nil {
+		if errors.Is(err, engineio.ErrSessionClosed) {
+			return ErrDisconnected
+		}
+		return err
+	}
+	return nil
+}
+
+func (c *client) abort(reason engineio.CloseReason, err error) {
+	c.sess.Abort(reason, err)
+}
+
+// onMessage decodes one Engine.IO message; runs on the connection's reader.
+func (c *client) onMessage(data []byte, binary bool) {
+	var p *parser.Packet
+	var err error
+	if binary {
+		p, err = c.dec.DecodeBinary(data)
+	} else {
+		p, err = c.dec.DecodeText(data)
+	}
+	if err != nil {
+		c.abort(engineio.ReasonParseError, err)
+		return
+	}
+	if p == nil {
+		return // waiting for binary attachments
+	}
+	s := c.socketFor(p.Namespace)
+	switch {
+	case p.Type == parser.Connect && s == nil:
+		c.mu.Lock()
+		for _, n := range c.connecting {
+			if n == p.Namespace {
+				c.mu.Unlock()
+				c.invalidState(p)
+				return
+			}
+		}
+		c.connecting = append(c.connecting, p.Namespace)
+		c.mu.Unlock()
+		c.run(func() { c.connect(p.Namespace, p.Data) })
+	case s == nil || p.Type == parser.Connect || p.Type == parser.ConnectError:
+		c.invalidState(p)
+	case p.Type == parser.Ack || p.Type == parser.BinaryAck:
+		s.onAck(p)
+	case p.Type == parser.Event || p.Type == parser.BinaryEvent:
+		c.run(func() { s.onEvent(p) })
+	case p.Type == parser.Disconnect:
+		s.close(ReasonClientNamespaceDisconnect)
+	}
+}
+
+// invalidState closes a client that sent a packet that makes no sense now
+// (Node's "invalid state").
+func (c *client) invalidState(p *parser.Packet) {
+	c.abort(engineio.ReasonForcedClose, fmt.Errorf("socketio: unexpected %s packet for namespace %q", p.Type, p.Namespace))
+}
+
+// connect runs the namespace's middlewares and connects a socket; on the runner.
+func (c *client) connect(name string, auth []byte) {
+	defer func() {
+		c.mu.Lock()
+		for i, n := range c.connecting {
+			if n == name {
+				c.connecting = append(c.connecting[:i], c.connecting[i+1:]...)
+				break
+			}
+		}
+		c.mu.Unlock()
+	}()
+	nsp := c.srv.lookupNamespace(name, auth)
+	if nsp == nil {
+		_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: []byte(`{"message":"Invalid namespace"}`)}, 0)
+		return
+	}
+	s := &Socket{id: newID(), nsp: nsp, client: c, hs: newHandshake(c.sess.Request(), auth)}
+	for _, mw := range nsp.allMiddlewares() {
+		if err := callMiddleware(mw, s); err != nil {
+			_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: connectErrorPayload(err)}, 0)
+			return
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets = append(c.sockets, s)
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+	c.mu.Unlock()
+	s.connected.Store(true)
+	nsp.add(s)
+	nsp.adapter.AddAll(s.id, []string{s.id})
+	data := make([]byte, 0, 32)
+	data = append(data, `{"sid":`...)
+	data = parser.AppendString(data, s.id)
+	data = append(data, '}')
+	_ = c.send(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}, 0)
+	for _, fn := range nsp.connectionHandlers() {
+		c.safely(func() { fn(s) })
+	}
+}
+
+func callMiddleware(mw Middleware, s *Socket) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("socketio: middleware panicked: %v", r)
+		}
+	}()
+	return mw(s)
+}
+
+// disconnectAll disconnects every socket of the client, then closes the
+// connection once the DISCONNECT packets are written.
+func (c *client) disconnectAll() {
+	c.mu.Lock()
+	sockets := append([]*Socket(nil), c.sockets...)
+	c.mu.Unlock()
+	for _, s := range sockets {
+		s.disconnect()
+	}
+	c.sess.Close()
+}
+
+// onClose handles the end of the connection.
+func (c *client) onClose(reason engineio.CloseReason) {
+	c.mu.Lock()
+	c.closed = true
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+	sockets := append([]*Socket(nil), c.sockets...)
+	c.mu.Unlock()
+	r := reasonFromEngine(reason)
+	for _, s := range sockets {
+		s.close(r)
+	}
+	c.run(c.srv.clients.Done)
+}

@@ -1,0 +1,54 @@
+package socketio
+
+import (
+	"sync/atomic"
+
+	"switchboard/socketio/parser"
+)
+
+// EventHandler handles an event. The pseudo-events "disconnecting" and
+// "disconnect" are delivered to handlers registered under those names too,
+// with Event.Reason set.
+type EventHandler func(s *Socket, e *Event)
+
+// Event is an event received from a client.
+type Event struct {
+	// Name is the event name (a numeric name arrives as its decimal text).
+	Name string
+	// Args are the event's arguments.
+	Args Args
+	// Reason is set for the "disconnecting" and "disconnect" pseudo-events.
+	Reason DisconnectReason
+
+	ack *ack
+}
+
+type ack struct {
+	s    *Socket
+	id   int64
+	sent atomic.Bool
+}
+
+// HasAck reports whether the client asked for an acknowledgement.
+func (e *Event) HasAck() bool { return e.ack != nil }
+
+// Ack acknowledges the event with args (binary arguments as []byte). It may
+// be called later, from any goroutine, at most once; it returns ErrAckSent
+// after the first call and is a no-op returning nil when no acknowledgement
+// was asked for.
+func (e *Event) Ack(args ...any) error {
+	if e.ack == nil {
+		return nil
+	}
+	if !e.ack.sent.CompareAndSwap(false, true) {
+		return ErrAckSent
+	}
+	s := e.ack.s
+	data, atts, err := ackData(args)
+	if err != nil {
+		return err
+	}
+	p := newPacket(parser.Ack, s.nsp.name, data, atts)
+	p.ID, p.HasID = e.ack.id, true
+	return s.client.send(p, 0)
+}

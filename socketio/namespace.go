@@ -1,0 +1,297 @@
+package socketio
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard/engineio"
+	"switchboard/socketio/adapter"
+	"switchboard/socketio/parser"
+)
+
+// Middleware vets a socket before it connects to a namespace: a non-nil
+// error refuses the connection (the client gets connect_error with the
+// error's message, and ConnectError.Data if it is a *ConnectError).
+type Middleware func(s *Socket) error
+
+// Namespace is a communication channel multiplexed over the connections
+// (Node's io.of(name)). It is safe for concurrent use.
+type Namespace struct {
+	name    string
+	srv     *Server
+	parent  *ParentNamespace // for dynamic namespaces
+	adapter adapter.Adapter
+	ackIDs  atomic.Int64
+
+	mu          sync.RWMutex
+	sockets     map[string]*Socket
+	middlewares []Middleware
+	onConnect   []func(s *Socket)
+	handlers    map[string][]EventHandler
+}
+
+func newNamespace(srv *Server, name string) *Namespace {
+	n := &Namespace{name: name, srv: srv, sockets: make(map[string]*Socket)}
+	n.adapter = srv.adapterFactory(n)
+	return n
+}
+
+// Name returns the namespace name ("/", "/chat").
+func (n *Namespace) Name() string { return n.name }
+
+// Adapter returns the namespace's adapter.
+func (n *Namespace) Adapter() adapter.Adapter { return n.adapter }
+
+// Use adds a middleware, run in order for each connecting socket.
+func (n *Namespace) Use(mw Middleware) {
+	n.mu.Lock()
+	n.middlewares = append(n.middlewares, mw)
+	n.mu.Unlock()
+}
+
+// OnConnection registers fn for each socket that connects, after the
+// middlewares accepted it and the client was told.
+func (n *Namespace) OnConnection(fn func(s *Socket)) {
+	n.mu.Lock()
+	n.onConnect = append(n.onConnect, fn)
+	n.mu.Unlock()
+}
+
+// On registers h for event on every socket of the namespace that has no
+// handler of its own for it. It costs no memory per socket.
+func (n *Namespace) On(event string, h EventHandler) {
+	n.mu.Lock()
+	if n.handlers == nil {
+		n.handlers = make(map[string][]EventHandler)
+	}
+	n.handlers[event] = append(n.handlers[event], h)
+	n.mu.Unlock()
+}
+
+func (n *Namespace) eventHandlers(name string) []EventHandler {
+	n.mu.RLock()
+	hs := n.handlers[name]
+	n.mu.RUnlock()
+	if hs == nil && n.parent != nil {
+		n.parent.mu.RLock()
+		hs = n.parent.handlers[name]
+		n.parent.mu.RUnlock()
+	}
+	return hs
+}
+
+func (n *Namespace) allMiddlewares() []Middleware {
+	var out []Middleware
+	if n.parent != nil {
+		n.parent.mu.RLock()
+		out = append(out, n.parent.middlewares...)
+		n.parent.mu.RUnlock()
+	}
+	n.mu.RLock()
+	out = append(out, n.middlewares...)
+	n.mu.RUnlock()
+	return out
+}
+
+func (n *Namespace) connectionHandlers() []func(s *Socket) {
+	var out []func(s *Socket)
+	if n.parent != nil {
+		n.parent.mu.RLock()
+		out = append(out, n.parent.onConnect...)
+		n.parent.mu.RUnlock()
+	}
+	n.mu.RLock()
+	out = append(out, n.onConnect...)
+	n.mu.RUnlock()
+	return out
+}
+
+// Sockets returns the namespace's sockets connected to this node.
+func (n *Namespace) Sockets() []*Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Socket returns a local socket by id.
+func (n *Namespace) Socket(id string) (*Socket, bool) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	s, ok := n.sockets[id]
+	return s, ok
+}
+
+// Count returns the number of sockets connected to this node.
+func (n *Namespace) Count() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.sockets)
+}
+
+func (n *Namespace) nextAckID() int64 { return n.ackIDs.Add(1) - 1 }
+
+func (n *Namespace) add(s *Socket) {
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+}
+
+func (n *Namespace) remove(s *Socket) {
+	n.mu.Lock()
+	if n.sockets[s.id] == s {
+		delete(n.sockets, s.id)
+	}
+	n.mu.Unlock()
+}
+
+// Broadcast operators on the whole namespace.
+
+func (n *Namespace) op() BroadcastOperator { return BroadcastOperator{nsp: n} }
+
+// Emit sends an event to every socket of the namespace.
+func (n *Namespace) Emit(event string, args ...any) error { return n.op().Emit(event, args...) }
+
+// EmitWithAck sends an event to every socket and collects acknowledgements.
+func (n *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return n.op().EmitWithAck(ctx, event, args...)
+}
+
+// To selects the sockets in rooms.
+func (n *Namespace) To(rooms ...string) BroadcastOperator { return n.op().To(rooms...) }
+
+// In is To.
+func (n *Namespace) In(rooms ...string) BroadcastOperator { return n.op().To(rooms...) }
+
+// Except excludes the sockets in rooms.
+func (n *Namespace) Except(rooms ...string) BroadcastOperator { return n.op().Except(rooms...) }
+
+// Local restricts a broadcast to this node.
+func (n *Namespace) Local() BroadcastOperator { return n.op().Local() }
+
+// Volatile drops the broadcast for clients that cannot take it right now.
+func (n *Namespace) Volatile() BroadcastOperator { return n.op().Volatile() }
+
+// Timeout bounds a broadcast's wait for acknowledgements.
+func (n *Namespace) Timeout(d time.Duration) BroadcastOperator { return n.op().Timeout(d) }
+
+// FetchSockets describes every socket of the namespace.
+func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return n.op().FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket join rooms.
+func (n *Namespace) SocketsJoin(rooms ...string) error { return n.op().SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket leave rooms.
+func (n *Namespace) SocketsLeave(rooms ...string) error { return n.op().SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket (with close, their connections).
+func (n *Namespace) DisconnectSockets(close bool) error { return n.op().DisconnectSockets(close) }
+
+// ServerSideEmit sends an event to the other nodes of a cluster (none with
+// the in-memory adapter).
+func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	p, err := eventPacket(n.name, event, args)
+	if err != nil {
+		return err
+	}
+	return n.adapter.ServerSideEmit(ctx, p)
+}
+
+// adapter.Namespace implementation: how the adapter reaches local sockets.
+
+var _ adapter.Namespace = (*Namespace)(nil)
+
+var socketLists = sync.Pool{New: func() any { return new([]*Socket) }}
+
+func (n *Namespace) collect(ids []adapter.SocketID) *[]*Socket {
+	list := socketLists.Get().(*[]*Socket)
+	n.mu.RLock()
+	for _, id := range ids {
+		if s := n.sockets[id]; s != nil && s.connected.Load() {
+			*list = append(*list, s)
+		}
+	}
+	n.mu.RUnlock()
+	return list
+}
+
+func releaseList(list *[]*Socket) {
+	clear(*list)
+	*list = (*list)[:0]
+	if cap(*list) <= 1<<16 {
+		socketLists.Put(list)
+	}
+}
+
+// Deliver implements adapter.Namespace: p is encoded once and the same
+// Engine.IO packets go to every recipient.
+func (n *Namespace) Deliver(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags) {
+	pkts := encode(p)
+	opts := engineio.Deferred
+	if flags.Volatile {
+		opts |= engineio.Volatile
+	}
+	list := n.collect(ids)
+	for _, s := range *list {
+		_ = s.client.sess.Send(opts, pkts...)
+	}
+	releaseList(list)
+}
+
+// DeliverWithAck implements adapter.Namespace.
+func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) {
+	pkts := encode(p)
+	opts := engineio.Deferred
+	if flags.Volatile {
+		opts |= engineio.Volatile
+	}
+	var expires time.Time
+	if flags.Timeout > 0 {
+		expires = time.Now().Add(flags.Timeout)
+	}
+	list := n.collect(ids)
+	for _, s := range *list {
+		id := s.id
+		s.addAck(p.ID, ackWaiter{fn: func(ack *parser.Packet) { onAck(id, ack) }, expires: expires})
+		_ = s.client.sess.Send(opts, pkts...)
+	}
+	releaseList(list)
+}
+
+// Disconnect implements adapter.Namespace.
+func (n *Namespace) Disconnect(ids []adapter.SocketID, close bool) {
+	list := n.collect(ids)
+	sockets := append([]*Socket(nil), *list...)
+	releaseList(list)
+	for _, s := range sockets {
+		s.Disconnect(close)
+	}
+}
+
+// SocketInfo implements adapter.Namespace.
+func (n *Namespace) SocketInfo(id adapter.SocketID) (adapter.SocketInfo, bool) {
+	s, ok := n.Socket(id)
+	if !ok {
+		return adapter.SocketInfo{}, false
+	}
+	return s.info(), true
+}
+
+// encode turns a Socket.IO packet into its Engine.IO messages: the text
+// part, then one binary message per attachment.
+func encode(p *parser.Packet) []*engineio.Packet {
+	text := p.AppendText(make([]byte, 0, len(p.Data)+len(p.Namespace)+24))
+	pkts := make([]*engineio.Packet, 0, 1+len(p.Attachments))
+	pkts = append(pkts, engineio.NewMessage(text, false))
+	for _, a := range p.Attachments {
+		pkts = append(pkts, engineio.NewMessage(a, true))
+	}
+	return pkts
+}

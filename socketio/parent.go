@@ -1,0 +1,84 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+)
+
+var errConnectTimeout = errors.New("socketio: no namespace joined within ConnectTimeout")
+
+// ParentNamespace is a family of dynamic namespaces (Server.OfFunc,
+// Server.OfRegexp). Middlewares, connection handlers and event handlers
+// registered on it apply to every child, present and future.
+type ParentNamespace struct {
+	srv   *Server
+	match func(name string, auth json.RawMessage) bool
+
+	mu          sync.RWMutex
+	children    map[string]*Namespace
+	middlewares []Middleware
+	onConnect   []func(s *Socket)
+	handlers    map[string][]EventHandler
+}
+
+// Use adds a connection middleware to every child.
+func (p *ParentNamespace) Use(mw Middleware) {
+	p.mu.Lock()
+	p.middlewares = append(p.middlewares, mw)
+	p.mu.Unlock()
+}
+
+// OnConnection registers fn for sockets connecting to any child.
+func (p *ParentNamespace) OnConnection(fn func(s *Socket)) {
+	p.mu.Lock()
+	p.onConnect = append(p.onConnect, fn)
+	p.mu.Unlock()
+}
+
+// On registers an event handler for the sockets of every child.
+func (p *ParentNamespace) On(event string, h EventHandler) {
+	p.mu.Lock()
+	if p.handlers == nil {
+		p.handlers = make(map[string][]EventHandler)
+	}
+	p.handlers[event] = append(p.handlers[event], h)
+	p.mu.Unlock()
+}
+
+// Children returns the namespaces created so far.
+func (p *ParentNamespace) Children() []*Namespace {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]*Namespace, 0, len(p.children))
+	for _, n := range p.children {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Emit sends an event to every socket of every child.
+func (p *ParentNamespace) Emit(event string, args ...any) error {
+	var errs []error
+	for _, n := range p.Children() {
+		if err := n.Emit(event, args...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *ParentNamespace) child(name string) *Namespace {
+	p.srv.mu.Lock()
+	defer p.srv.mu.Unlock()
+	if n := p.srv.nsps[name]; n != nil {
+		return n
+	}
+	n := newNamespace(p.srv, name)
+	n.parent = p
+	p.srv.nsps[name] = n
+	p.mu.Lock()
+	p.children[name] = n
+	p.mu.Unlock()
+	return n
+}

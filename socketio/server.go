@@ -1,0 +1,303 @@
+// Package socketio is a Socket.IO v4 server (protocol v5 over Engine.IO v4)
+// that the official JavaScript client talks to unchanged: namespaces,
+// rooms, acknowledgements both ways, binary payloads, middleware, and
+// broadcasts encoded once for all recipients.
+//
+// A Server is an http.Handler; mount it at its path ("/socket.io/"):
+//
+//	io := socketio.NewServer(nil)
+//	io.OnConnection(func(s *socketio.Socket) {
+//		s.On("chat message", func(s *socketio.Socket, e *socketio.Event) {
+//			msg, _ := e.Args.String(0)
+//			io.Emit("chat message", msg)
+//		})
+//	})
+//	http.Handle("/socket.io/", io)
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard/engineio"
+	"switchboard/socketio/adapter"
+	"switchboard/socketio/clientdist"
+)
+
+// Options configure a Server. A nil *Options, and every zero field, mean
+// Node's defaults.
+type Options struct {
+	// Path is where the server answers (default "/socket.io/").
+	Path string
+	// ConnectTimeout closes connections that join no namespace in time
+	// (default 45 s).
+	ConnectTimeout time.Duration
+	// MaxAttachments bounds the binary attachments of an incoming packet
+	// (default 10).
+	MaxAttachments int
+	// Adapter creates each namespace's adapter (default adapter.NewInMemory).
+	Adapter adapter.Factory
+	// DisableServeClient stops serving the browser client bundle at
+	// <Path>socket.io.js (and .min.js, .esm.min.js, .map…).
+	DisableServeClient bool
+	// Engine configures the Engine.IO layer: transports, ping interval and
+	// timeout, buffer sizes, CORS, AllowRequest… Its Path is ignored.
+	Engine engineio.Options
+	// Logger receives diagnostics (default: discard).
+	Logger *slog.Logger
+}
+
+// Server is a Socket.IO server. It is safe for concurrent use.
+type Server struct {
+	eio            *engineio.Server
+	log            *slog.Logger
+	path           string
+	serveClient    bool
+	connectTimeout time.Duration
+	maxAttachments int
+	adapterFactory adapter.Factory
+
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	parents []*ParentNamespace
+	main    *Namespace
+
+	clients sync.WaitGroup
+	closing atomic.Bool
+}
+
+// NewServer returns a Server; nil opts means the defaults.
+func NewServer(opts *Options) *Server {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Path == "" {
+		o.Path = "/socket.io/"
+	}
+	if !strings.HasSuffix(o.Path, "/") {
+		o.Path += "/"
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 45 * time.Second
+	}
+	if o.Adapter == nil {
+		o.Adapter = adapter.NewInMemory
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	srv := &Server{
+		log:            o.Logger,
+		path:           o.Path,
+		serveClient:    !o.DisableServeClient,
+		connectTimeout: o.ConnectTimeout,
+		maxAttachments: o.MaxAttachments,
+		adapterFactory: o.Adapter,
+		nsps:           make(map[string]*Namespace),
+	}
+	eo := o.Engine
+	eo.Path = o.Path
+	if eo.Logger == nil {
+		eo.Logger = o.Logger
+	}
+	srv.eio = engineio.NewServer(engineHandler{srv}, &eo)
+	srv.main = srv.Of("/")
+	if srv.serveClient && !clientdist.Available() {
+		srv.log.Warn("socketio: " + clientdist.MissingMessage)
+	}
+	return srv
+}
+
+// ClientBundleAvailable reports whether the browser client bundle was built
+// into this binary (see package clientdist).
+func ClientBundleAvailable() bool { return clientdist.Available() }
+
+// Engine returns the underlying Engine.IO server.
+func (srv *Server) Engine() *engineio.Server { return srv.eio }
+
+// ServeHTTP answers Socket.IO requests and serves the client bundle.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.serveClient && (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, srv.path) {
+		if name := r.URL.Path[len(srv.path):]; clientdist.IsBundleFile(name) {
+			clientdist.Serve(w, r, name)
+			return
+		}
+	}
+	srv.eio.ServeHTTP(w, r)
+}
+
+// Of returns the namespace name, creating it if needed ("/chat"; a missing
+// leading slash is added).
+func (srv *Server) Of(name string) *Namespace {
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if n := srv.nsps[name]; n != nil {
+		return n
+	}
+	n := newNamespace(srv, name)
+	srv.nsps[name] = n
+	return n
+}
+
+// OfFunc declares dynamic namespaces: a client connecting to an unknown
+// namespace whose name (and auth payload) match gets it created as a child
+// of the returned ParentNamespace.
+func (srv *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *ParentNamespace {
+	p := &ParentNamespace{srv: srv, match: match, children: make(map[string]*Namespace)}
+	srv.mu.Lock()
+	srv.parents = append(srv.parents, p)
+	srv.mu.Unlock()
+	return p
+}
+
+// OfRegexp declares dynamic namespaces whose names match re.
+func (srv *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
+	return srv.OfFunc(func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
+}
+
+func (srv *Server) lookupNamespace(name string, auth []byte) *Namespace {
+	srv.mu.RLock()
+	n := srv.nsps[name]
+	parents := srv.parents
+	srv.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	for _, p := range parents {
+		if p.match(name, auth) {
+			return p.child(name)
+		}
+	}
+	return nil
+}
+
+// The main namespace ("/") shortcuts, as Node's io.on / io.use / io.emit.
+
+// Use adds a connection middleware to the main namespace.
+func (srv *Server) Use(mw Middleware) { srv.main.Use(mw) }
+
+// OnConnection registers fn for sockets connecting to the main namespace.
+func (srv *Server) OnConnection(fn func(s *Socket)) { srv.main.OnConnection(fn) }
+
+// On registers an event handler for every socket of the main namespace.
+func (srv *Server) On(event string, h EventHandler) { srv.main.On(event, h) }
+
+// Emit sends an event to every socket of the main namespace.
+func (srv *Server) Emit(event string, args ...any) error { return srv.main.Emit(event, args...) }
+
+// To selects sockets of the main namespace by room.
+func (srv *Server) To(rooms ...string) BroadcastOperator { return srv.main.To(rooms...) }
+
+// In is To.
+func (srv *Server) In(rooms ...string) BroadcastOperator { return srv.main.To(rooms...) }
+
+// Except excludes sockets of the main namespace by room.
+func (srv *Server) Except(rooms ...string) BroadcastOperator { return srv.main.Except(rooms...) }
+
+// Local restricts a main-namespace operation to this node.
+func (srv *Server) Local() BroadcastOperator { return srv.main.Local() }
+
+// Volatile makes a main-namespace broadcast volatile.
+func (srv *Server) Volatile() BroadcastOperator { return srv.main.Volatile() }
+
+// Timeout bounds a main-namespace broadcast's wait for acknowledgements.
+func (srv *Server) Timeout(d time.Duration) BroadcastOperator { return srv.main.Timeout(d) }
+
+// FetchSockets describes the sockets of the main namespace.
+func (srv *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return srv.main.FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket of the main namespace join rooms.
+func (srv *Server) SocketsJoin(rooms ...string) error { return srv.main.SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of the main namespace leave rooms.
+func (srv *Server) SocketsLeave(rooms ...string) error { return srv.main.SocketsLeave(rooms...) }
+
+// DisconnectSockets disconnects every socket of the main namespace.
+func (srv *Server) DisconnectSockets(close bool) error { return srv.main.DisconnectSockets(close) }
+
+// ServerSideEmit sends an event to the other nodes of a cluster.
+func (srv *Server) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	return srv.main.ServerSideEmit(ctx, event, args...)
+}
+
+// Close shuts the server down: new connections are refused, every socket
+// disconnects with "server shutting down" (its disconnect handlers run),
+// connections close. It waits for all that or for ctx. It does not stop the
+// http.Server.
+func (srv *Server) Close(ctx context.Context) error {
+	if srv.closing.Swap(true) {
+		return nil
+	}
+	err := srv.eio.Close(ctx)
+	done := make(chan struct{})
+	go func() {
+		srv.clients.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	srv.mu.RLock()
+	for _, n := range srv.nsps {
+		_ = n.adapter.Close()
+	}
+	srv.mu.RUnlock()
+	return err
+}
+
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+// engineHandler connects the Engine.IO server to Socket.IO clients.
+type engineHandler struct{ srv *Server }
+
+func (h engineHandler) OnOpen(sess *engineio.Session) {
+	c := &client{srv: h.srv, sess: sess}
+	c.dec.MaxAttachments = h.srv.maxAttachments
+	h.srv.clients.Add(1)
+	sess.SetUserData(c)
+	c.mu.Lock()
+	c.connectTimer = time.AfterFunc(h.srv.connectTimeout, func() {
+		c.mu.Lock()
+		idle := len(c.sockets) == 0 && len(c.connecting) == 0 && !c.closed
+		c.mu.Unlock()
+		if idle {
+			c.abort(engineio.ReasonForcedClose, errConnectTimeout)
+		}
+	})
+	c.mu.Unlock()
+}
+
+func (h engineHandler) OnMessage(sess *engineio.Session, data []byte, binary bool) {
+	if c, ok := sess.UserData().(*client); ok {
+		c.onMessage(data, binary)
+	}
+}
+
+func (h engineHandler) OnClose(sess *engineio.Session, reason engineio.CloseReason, err error) {
+	if c, ok := sess.UserData().(*client); ok {
+		c.onClose(reason)
+	}
+}

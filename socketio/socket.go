@@ -1,0 +1,421 @@
+package socketio
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard/engineio"
+	"switchboard/socketio/adapter"
+	"switchboard/socketio/parser"
+)
+
+// Socket is a client's connection to one namespace. Its methods are safe for
+// concurrent use. Handlers of one socket never run concurrently: events,
+// connection and disconnection handlers run one at a time, in arrival order.
+type Socket struct {
+	id     string
+	nsp    *Namespace
+	client *client
+	hs     Handshake
+
+	connected atomic.Bool
+	data      atomic.Pointer[any]
+
+	mu           sync.Mutex
+	handlers     []namedHandler
+	anyHandlers  []EventHandler
+	middlewares  []PacketMiddleware
+	errorHandler func(s *Socket, err error)
+	acks         map[int64]ackWaiter
+}
+
+type namedHandler struct {
+	name string
+	h    EventHandler
+}
+
+// ackWaiter receives the acknowledgement of one emitted event.
+type ackWaiter struct {
+	fn      func(p *parser.Packet) // nil packet: the socket disconnected
+	expires time.Time              // zero: waits until answered or disconnected
+}
+
+// PacketMiddleware runs before an incoming event is handled; an error stops
+// the event and is reported to the socket's OnError handler.
+type PacketMiddleware func(s *Socket, e *Event) error
+
+// ID returns the socket id: 20 URL-safe characters, also the name of the
+// socket's own room. It differs from the Engine.IO session id.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns how the socket connected.
+func (s *Socket) Handshake() *Handshake { return &s.hs }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool { return s.connected.Load() }
+
+// Transport returns the connection's current transport ("polling" or "websocket").
+func (s *Socket) Transport() string { return s.client.sess.Transport() }
+
+// SetData attaches application data to the socket (FetchSockets returns it).
+func (s *Socket) SetData(v any) { s.data.Store(&v) }
+
+// Data returns the value given to SetData, or nil.
+func (s *Socket) Data() any {
+	if p := s.data.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// On registers h for event. Registering "disconnecting" or "disconnect"
+// receives those pseudo-events, with Event.Reason set.
+func (s *Socket) On(event string, h EventHandler) {
+	s.mu.Lock()
+	s.handlers = append(s.handlers, namedHandler{event, h})
+	s.mu.Unlock()
+}
+
+// OnAny registers h for every incoming event, before its own handler.
+func (s *Socket) OnAny(h EventHandler) {
+	s.mu.Lock()
+	s.anyHandlers = append(s.anyHandlers, h)
+	s.mu.Unlock()
+}
+
+// Use adds a middleware run for every incoming event.
+func (s *Socket) Use(mw PacketMiddleware) {
+	s.mu.Lock()
+	s.middlewares = append(s.middlewares, mw)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers fn for the socket's disconnection.
+func (s *Socket) OnDisconnect(fn func(s *Socket, reason DisconnectReason)) {
+	s.On("disconnect", func(s *Socket, e *Event) { fn(s, e.Reason) })
+}
+
+// OnDisconnecting registers fn to run when the socket is about to
+// disconnect, while it is still in its rooms.
+func (s *Socket) OnDisconnecting(fn func(s *Socket, reason DisconnectReason)) {
+	s.On("disconnecting", func(s *Socket, e *Event) { fn(s, e.Reason) })
+}
+
+// OnError registers fn for errors: middleware refusals and handler panics.
+func (s *Socket) OnError(fn func(s *Socket, err error)) {
+	s.mu.Lock()
+	s.errorHandler = fn
+	s.mu.Unlock()
+}
+
+// Emit sends an event to this client. Arguments are encoded as JSON (with
+// encoding/json); a []byte argument is sent as binary. It returns
+// ErrReservedEvent for reserved names and ErrDisconnected once the socket is
+// disconnected; it never blocks on the network.
+func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(0, event, args)
+}
+
+// Volatile returns an emitter whose events are dropped when the client
+// cannot take them right now.
+func (s *Socket) Volatile() Emitter { return Emitter{s: s, opts: engineio.Volatile} }
+
+// Emitter sends events to one socket with options (see Socket.Volatile).
+type Emitter struct {
+	s    *Socket
+	opts engineio.SendOptions
+}
+
+// Emit is Socket.Emit with the emitter's options.
+func (e Emitter) Emit(event string, args ...any) error { return e.s.emit(e.opts, event, args) }
+
+func (s *Socket) emit(opts engineio.SendOptions, event string, args []any) error {
+	if isReserved(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	if !s.connected.Load() {
+		return ErrDisconnected
+	}
+	p, err := eventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	return s.client.send(p, opts)
+}
+
+func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
+	data, atts, err := eventData(event, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(atts) > parser.DefaultMaxAttachments {
+		return nil, fmt.Errorf("socketio: %d binary arguments, clients accept at most %d", len(atts), parser.DefaultMaxAttachments)
+	}
+	return newPacket(parser.Event, nsp, data, atts), nil
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement. It
+// returns the acknowledgement's arguments, or an error wrapping
+// ErrAckTimeout (and ctx.Err()) when ctx ends first, or ErrDisconnected.
+// Cancelling ctx never closes the socket.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	if isReserved(event) {
+		return Args{}, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	if !s.connected.Load() {
+		return Args{}, ErrDisconnected
+	}
+	p, err := eventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return Args{}, err
+	}
+	id := s.nsp.nextAckID()
+	p.ID, p.HasID = id, true
+	got := make(chan *parser.Packet, 1)
+	s.addAck(id, ackWaiter{fn: func(p *parser.Packet) { got <- p }})
+	if err := s.client.send(p, 0); err != nil {
+		s.removeAck(id)
+		return Args{}, err
+	}
+	select {
+	case ack := <-got:
+		if ack == nil {
+			return Args{}, ErrDisconnected
+		}
+		return argsFrom(ack.Data, ack.Attachments, 0)
+	case <-ctx.Done():
+		s.removeAck(id)
+		return Args{}, fmt.Errorf("%w: %q: %w", ErrAckTimeout, event, ctx.Err())
+	}
+}
+
+func (s *Socket) addAck(id int64, w ackWaiter) {
+	s.mu.Lock()
+	if s.acks == nil {
+		s.acks = make(map[int64]ackWaiter)
+	}
+	if len(s.acks) >= 64 { // drop broadcast acks whose collectors gave up
+		now := time.Now()
+		for k, v := range s.acks {
+			if !v.expires.IsZero() && now.After(v.expires) {
+				delete(s.acks, k)
+			}
+		}
+	}
+	s.acks[id] = w
+	s.mu.Unlock()
+}
+
+func (s *Socket) removeAck(id int64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// onAck resolves an acknowledgement; called on the connection's reader.
+func (s *Socket) onAck(p *parser.Packet) {
+	s.mu.Lock()
+	w, ok := s.acks[p.ID]
+	delete(s.acks, p.ID)
+	s.mu.Unlock()
+	if ok {
+		w.fn(p)
+	}
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) {
+	if s.connected.Load() {
+		s.nsp.adapter.AddAll(s.id, rooms)
+	}
+}
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
+
+// Rooms returns the socket's rooms, its own id first.
+func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
+
+// To returns a broadcast to the rooms, excluding this socket.
+func (s *Socket) To(rooms ...string) BroadcastOperator { return s.Broadcast().To(rooms...) }
+
+// In is To.
+func (s *Socket) In(rooms ...string) BroadcastOperator { return s.To(rooms...) }
+
+// Except returns a broadcast to every socket but those in rooms and this one.
+func (s *Socket) Except(rooms ...string) BroadcastOperator { return s.Broadcast().Except(rooms...) }
+
+// Broadcast returns a broadcast to every socket of the namespace but this one.
+func (s *Socket) Broadcast() BroadcastOperator {
+	return BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
+}
+
+// Local is Broadcast restricted to this node (in a cluster).
+func (s *Socket) Local() BroadcastOperator { return s.Broadcast().Local() }
+
+// Disconnect disconnects the socket from its namespace; the client is told
+// ("io server disconnect") and does not reconnect by itself. With close, the
+// whole connection closes (every namespace of the client).
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.client.disconnectAll()
+		return
+	}
+	s.disconnect()
+}
+
+func (s *Socket) disconnect() {
+	if !s.connected.Load() {
+		return
+	}
+	_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, 0)
+	s.close(ReasonServerNamespaceDisconnect)
+}
+
+// close marks the socket disconnected and schedules its teardown on the
+// client's runner: "disconnecting" handlers (rooms still visible), leaving
+// the rooms, then "disconnect" handlers.
+func (s *Socket) close(reason DisconnectReason) {
+	if !s.connected.CompareAndSwap(true, false) {
+		return
+	}
+	s.client.run(func() { s.teardown(reason) })
+}
+
+func (s *Socket) teardown(reason DisconnectReason) {
+	s.fire("disconnecting", reason)
+	s.nsp.adapter.DelAll(s.id)
+	s.nsp.remove(s)
+	s.client.removeSocket(s)
+	s.mu.Lock()
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, w := range acks {
+		w.fn(nil)
+	}
+	s.fire("disconnect", reason)
+}
+
+// fire runs the handlers of a pseudo-event.
+func (s *Socket) fire(name string, reason DisconnectReason) {
+	e := &Event{Name: name, Reason: reason}
+	for _, h := range s.lookup(name) {
+		s.call(h, e)
+	}
+}
+
+// lookup returns the handlers for name: the socket's, else the namespace's.
+func (s *Socket) lookup(name string) []EventHandler {
+	var hs []EventHandler
+	s.mu.Lock()
+	for _, nh := range s.handlers {
+		if nh.name == name {
+			hs = append(hs, nh.h)
+		}
+	}
+	s.mu.Unlock()
+	if hs == nil {
+		hs = s.nsp.eventHandlers(name)
+	}
+	return hs
+}
+
+// onEvent handles an EVENT packet; runs on the client's runner.
+func (s *Socket) onEvent(p *parser.Packet) {
+	if !s.connected.Load() {
+		return
+	}
+	e, err := s.newEvent(p)
+	if err != nil {
+		s.client.abort(engineio.ReasonParseError, err)
+		return
+	}
+	s.mu.Lock()
+	anys := s.anyHandlers
+	mws := s.middlewares
+	s.mu.Unlock()
+	for _, h := range anys {
+		s.call(h, e)
+	}
+	for _, mw := range mws {
+		if err := s.callMiddleware(mw, e); err != nil {
+			s.reportError(err)
+			return
+		}
+	}
+	if !s.connected.Load() {
+		return
+	}
+	for _, h := range s.lookup(e.Name) {
+		s.call(h, e)
+	}
+}
+
+func (s *Socket) newEvent(p *parser.Packet) (*Event, error) {
+	raw, err := parser.SplitArray(nil, p.Data)
+	if err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("socketio: event payload: %v", err)
+	}
+	var name string
+	if raw[0][0] == '"' {
+		if name, err = parser.UnquoteString(raw[0]); err != nil {
+			return nil, err
+		}
+	} else {
+		name = string(raw[0]) // a numeric event name, as its JSON text
+		if f, err := strconv.ParseFloat(name, 64); err == nil {
+			name = strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	var atts [][]byte
+	if p.Type == parser.BinaryEvent {
+		atts = p.Attachments
+	}
+	e := &Event{Name: name, Args: Args{raw: raw[1:], attachments: atts}}
+	if p.HasID {
+		e.ack = &ack{s: s, id: p.ID}
+	}
+	return e, nil
+}
+
+func (s *Socket) call(h EventHandler, e *Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.reportError(fmt.Errorf("socketio: handler for %q panicked: %v", e.Name, r))
+		}
+	}()
+	h(s, e)
+}
+
+func (s *Socket) callMiddleware(mw PacketMiddleware, e *Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("socketio: middleware panicked: %v", r)
+		}
+	}()
+	return mw(s, e)
+}
+
+func (s *Socket) reportError(err error) {
+	s.mu.Lock()
+	fn := s.errorHandler
+	s.mu.Unlock()
+	if fn != nil {
+		fn(s, err)
+		return
+	}
+	s.nsp.srv.log.Warn("socketio: socket error", "nsp", s.nsp.name, "sid", s.id, "err", err)
+}
+
+// info describes the socket for FetchSockets.
+func (s *Socket) info() adapter.SocketInfo {
+	return adapter.SocketInfo{ID: s.id, Handshake: &s.hs, Data: s.Data()}
+}

@@ -1,0 +1,487 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/internal/testclient"
+)
+
+func quietOptions() *Options {
+	o := suiteOptions()
+	o.Engine.PingInterval = 10 * time.Second
+	o.Engine.PingTimeout = 10 * time.Second
+	return o
+}
+
+// events collects values from handlers running on other goroutines.
+type events[T any] struct {
+	ch chan T
+}
+
+func newEvents[T any]() events[T] { return events[T]{ch: make(chan T, 64)} }
+
+func (e events[T]) add(v T) { e.ch <- v }
+
+func (e events[T]) next(t *testing.T) T {
+	t.Helper()
+	select {
+	case v := <-e.ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out waiting for a handler")
+		var zero T
+		return zero
+	}
+}
+
+func TestMiddlewareRefusalSendsConnectErrorWithData(t *testing.T) {
+	io := NewServer(quietOptions())
+	io.Use(func(s *Socket) error {
+		if !strings.Contains(string(s.Handshake().Auth), "secret") {
+			return &ConnectError{Message: "unauthorized", Data: map[string]string{"reason": "no token"}}
+		}
+		return nil
+	})
+	ts := start(t, io)
+	c := ts.ws(t)
+	c.ReadText()
+	c.Text(`40{"token":"wrong"}`)
+	if msg := c.ReadText(); msg != `44{"message":"unauthorized","data":{"reason":"no token"}}` {
+		t.Fatalf("got %q", msg)
+	}
+	c.Text(`40{"token":"secret"}`) // the connection stays usable
+	if msg := c.ReadText(); !strings.HasPrefix(msg, `40{"sid":"`) {
+		t.Fatalf("got %q", msg)
+	}
+}
+
+func TestRoomsAndBroadcastOperators(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+	a, _ := ts.connect(t, "/", "")
+	sa := sockets.next(t)
+	b, _ := ts.connect(t, "/", "")
+	sb := sockets.next(t)
+	c, _ := ts.connect(t, "/", "")
+	sc := sockets.next(t)
+	sa.Join("red")
+	sb.Join("red", "blue")
+	sc.Join("blue")
+
+	_ = io.To("red").Except("blue").Emit("only a")
+	_ = sb.To("blue").Emit("from b to blue, not b") // reaches c only
+	_ = sb.Broadcast().Emit("from b to all but b")
+	_ = io.In(sc.ID()).Emit("private to c")
+	_ = io.Emit("everyone")
+
+	want := map[*testclient.Conn][]string{
+		a: {`42["only a"]`, `42["from b to all but b"]`, `42["everyone"]`},
+		b: {`42["everyone"]`},
+		c: {`42["from b to blue, not b"]`, `42["from b to all but b"]`, `42["private to c"]`, `42["everyone"]`},
+	}
+	for conn, msgs := range want {
+		for _, m := range msgs {
+			if got := conn.ReadSkippingPings(); got != m {
+				t.Fatalf("got %q, want %q", got, m)
+			}
+		}
+	}
+	rooms := sb.Rooms()
+	slices.Sort(rooms[1:])
+	if rooms[0] != sb.ID() || !slices.Equal(rooms[1:], []string{"blue", "red"}) {
+		t.Fatalf("rooms %v", rooms)
+	}
+	sb.Leave("red")
+	if got := sb.Rooms(); slices.Contains(got, "red") {
+		t.Fatalf("still in red: %v", got)
+	}
+}
+
+func TestServerEmitWithAckReturnsTheClientsAnswer(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	s := sockets.next(t)
+	type result struct {
+		args Args
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		args, err := s.EmitWithAck(ctx, "question", "q", []byte{7})
+		got <- result{args, err}
+	}()
+	msg, _ := c.Read()
+	// 451-<id>["question","q",{placeholder}] then the attachment
+	if !strings.HasPrefix(msg, "451-") || !strings.HasSuffix(msg, `["question","q",{"_placeholder":true,"num":0}]`) {
+		t.Fatalf("emit %q", msg)
+	}
+	id := msg[len("451-"):strings.IndexByte(msg, '[')]
+	if att, bin := c.Read(); att != "\x07" || !bin {
+		t.Fatalf("attachment %q", att)
+	}
+	c.Text("461-" + id + `["answer",{"_placeholder":true,"num":0}]`)
+	c.Binary([]byte{9, 9})
+	r := <-got
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if str, _ := r.args.String(0); str != "answer" {
+		t.Fatalf("ack args %v", r.args)
+	}
+	if b, _ := r.args.Bytes(1); string(b) != "\x09\x09" {
+		t.Fatalf("binary ack %v", b)
+	}
+}
+
+func TestServerEmitWithAckTimesOutWithoutClosingTheSocket(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	s := sockets.next(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := s.EmitWithAck(ctx, "question")
+	if !errors.Is(err, ErrAckTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if !s.Connected() {
+		t.Fatal("a timed-out ack disconnected the socket")
+	}
+	c.ReadSkippingPings()
+	_ = s.Emit("still here")
+	if msg := c.ReadSkippingPings(); msg != `42["still here"]` {
+		t.Fatalf("got %q", msg)
+	}
+}
+
+func TestBroadcastWithAckAggregatesResponses(t *testing.T) {
+	io := NewServer(quietOptions())
+	ts := start(t, io)
+	var clients []*testclient.Conn
+	for i := 0; i < 3; i++ {
+		c, _ := ts.connect(t, "/", "")
+		clients = append(clients, c)
+	}
+	done := make(chan []Args, 1)
+	errc := make(chan error, 1)
+	go func() {
+		res, err := io.Timeout(2*time.Second).EmitWithAck(context.Background(), "vote")
+		done <- res
+		errc <- err
+	}()
+	for i, c := range clients {
+		msg := c.ReadSkippingPings()
+		id := msg[2:strings.IndexByte(msg, '[')]
+		if i < 2 { // the third never answers
+			c.Text("43" + id + `["yes"]`)
+		}
+	}
+	res := <-done
+	err := <-errc
+	if !errors.Is(err, ErrAckTimeout) || len(res) != 2 {
+		t.Fatalf("%d responses, err %v", len(res), err)
+	}
+	if v, _ := res[0].String(0); v != "yes" {
+		t.Fatalf("response %q", v)
+	}
+}
+
+func TestDisconnectReasonsAndTheDisconnectingHook(t *testing.T) {
+	type seen struct {
+		event  string
+		reason DisconnectReason
+		rooms  []string
+	}
+	io := NewServer(quietOptions())
+	got := newEvents[seen]()
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) {
+		s.Join("lobby")
+		s.On("disconnecting", func(s *Socket, e *Event) { got.add(seen{"disconnecting", e.Reason, s.Rooms()}) })
+		s.OnDisconnect(func(s *Socket, r DisconnectReason) { got.add(seen{"disconnect", r, s.Rooms()}) })
+		sockets.add(s)
+	})
+	ts := start(t, io)
+
+	cases := []struct {
+		name   string
+		act    func(c *testclient.Conn, s *Socket)
+		reason DisconnectReason
+	}{
+		{"client namespace disconnect", func(c *testclient.Conn, s *Socket) { c.Text("41") }, ReasonClientNamespaceDisconnect},
+		{"transport close", func(c *testclient.Conn, s *Socket) { c.Text("1") }, ReasonTransportClose},
+		{"abrupt close", func(c *testclient.Conn, s *Socket) { c.Close() }, ReasonTransportClose},
+		{"server namespace disconnect", func(c *testclient.Conn, s *Socket) { s.Disconnect(false) }, ReasonServerNamespaceDisconnect},
+		{"parse error", func(c *testclient.Conn, s *Socket) { c.Text("4zzz") }, ReasonParseError},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := ts.connect(t, "/", "")
+			s := sockets.next(t)
+			tc.act(c, s)
+			d := got.next(t)
+			if d.event != "disconnecting" || d.reason != tc.reason || !slices.Contains(d.rooms, "lobby") {
+				t.Fatalf("disconnecting: %+v", d)
+			}
+			d = got.next(t)
+			if d.event != "disconnect" || d.reason != tc.reason || len(d.rooms) != 0 {
+				t.Fatalf("disconnect: %+v", d)
+			}
+			if s.Connected() {
+				t.Fatal("still connected")
+			}
+			if err := s.Emit("late"); !errors.Is(err, ErrDisconnected) {
+				t.Fatalf("emit after disconnect: %v", err)
+			}
+		})
+	}
+}
+
+func TestServerSideDisconnectTellsTheClient(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	sockets.next(t).Disconnect(true)
+	if msg := c.ReadSkippingPings(); msg != "41" {
+		t.Fatalf("got %q, want the DISCONNECT packet", msg)
+	}
+	c.ExpectClosed()
+}
+
+func TestServerCloseDisconnectsEverySocketWithShutdownReason(t *testing.T) {
+	io := NewServer(quietOptions())
+	reasons := newEvents[DisconnectReason]()
+	io.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(s *Socket, r DisconnectReason) { reasons.add(r) })
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := io.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select { // Close returns after the disconnect handlers ran
+	case r := <-reasons.ch:
+		if r != ReasonServerShuttingDown {
+			t.Fatalf("reason %q", r)
+		}
+	default:
+		t.Fatal("Close returned before the disconnect handler ran")
+	}
+	c.ExpectClosed()
+}
+
+func TestDynamicNamespaces(t *testing.T) {
+	io := NewServer(quietOptions())
+	parent := io.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+	names := newEvents[string]()
+	parent.OnConnection(func(s *Socket) { names.add(s.Namespace().Name()) })
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/room-42", "")
+	if n := names.next(t); n != "/room-42" {
+		t.Fatalf("namespace %q", n)
+	}
+	_ = parent.Emit("hello")
+	if msg := c.ReadSkippingPings(); msg != `42/room-42,["hello"]` {
+		t.Fatalf("got %q", msg)
+	}
+	c.Text("40/room-x")
+	if msg := c.ReadSkippingPings(); msg != `44/room-x,{"message":"Invalid namespace"}` {
+		t.Fatalf("got %q", msg)
+	}
+}
+
+func TestOnAnyAndPacketMiddleware(t *testing.T) {
+	io := NewServer(quietOptions())
+	seen := newEvents[string]()
+	io.OnConnection(func(s *Socket) {
+		s.OnAny(func(s *Socket, e *Event) { seen.add("any:" + e.Name) })
+		s.Use(func(s *Socket, e *Event) error {
+			if e.Name == "forbidden" {
+				return errors.New("not allowed")
+			}
+			return nil
+		})
+		s.OnError(func(s *Socket, err error) { seen.add("error:" + err.Error()) })
+		s.On("ok", func(s *Socket, e *Event) { seen.add("ok") })
+		s.On("forbidden", func(s *Socket, e *Event) { seen.add("forbidden ran") })
+		s.On("boom", func(s *Socket, e *Event) { panic("kaboom") })
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	c.Text(`42["ok"]`)
+	c.Text(`42["forbidden"]`)
+	c.Text(`42["boom"]`)
+	c.Text(`42["ok"]`)
+	want := []string{"any:ok", "ok", "any:forbidden", "error:not allowed", "any:boom"}
+	for _, w := range want {
+		if got := seen.next(t); got != w {
+			t.Fatalf("got %q, want %q", got, w)
+		}
+	}
+	if got := seen.next(t); !strings.HasPrefix(got, "error:") || !strings.Contains(got, "kaboom") {
+		t.Fatalf("panic not reported: %q", got)
+	}
+	if got := seen.next(t); got != "any:ok" { // the socket survived the panic
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestHandlersOfASocketRunInOrderAndMayBlockOnAcks(t *testing.T) {
+	io := NewServer(quietOptions())
+	results := newEvents[string]()
+	io.OnConnection(func(s *Socket) {
+		s.On("ask", func(s *Socket, e *Event) {
+			// Blocking on the client's ack inside a handler must not deadlock:
+			// the reader resolves acks without waiting for the handler.
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			args, err := s.EmitWithAck(ctx, "question")
+			if err != nil {
+				results.add("error " + err.Error())
+				return
+			}
+			a, _ := args.String(0)
+			results.add("answer " + a)
+		})
+		s.On("next", func(s *Socket, e *Event) { results.add("next") })
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	c.Text(`42["ask"]`)
+	c.Text(`42["next"]`)
+	msg := c.ReadSkippingPings()
+	id := msg[2:strings.IndexByte(msg, '[')]
+	c.Text("43" + id + `["42"]`)
+	if r := results.next(t); r != "answer 42" {
+		t.Fatalf("got %q", r)
+	}
+	if r := results.next(t); r != "next" {
+		t.Fatalf("got %q", r)
+	}
+}
+
+func TestBulkOperationsAndFetchSockets(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { s.SetData("user-" + s.ID()[:4]); sockets.add(s) })
+	ts := start(t, io)
+	c1, _ := ts.connect(t, "/", "")
+	s1 := sockets.next(t)
+	_, _ = ts.connect(t, "/", "")
+	s2 := sockets.next(t)
+	if err := io.In(s1.ID()).SocketsJoin("vip"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := io.In("vip").FetchSockets(context.Background())
+	if err != nil || len(list) != 1 || list[0].ID != s1.ID() || list[0].Data != "user-"+s1.ID()[:4] || list[0].Handshake == nil {
+		t.Fatalf("fetch: %+v %v", list, err)
+	}
+	if err := list[0].Emit("hi vip"); err != nil {
+		t.Fatal(err)
+	}
+	if msg := c1.ReadSkippingPings(); msg != `42["hi vip"]` {
+		t.Fatalf("got %q", msg)
+	}
+	_ = io.SocketsLeave("vip")
+	if list, _ := io.In("vip").FetchSockets(context.Background()); len(list) != 0 {
+		t.Fatalf("vip after leave: %d", len(list))
+	}
+	_ = io.Except(s1.ID()).DisconnectSockets(false)
+	deadline := time.Now().Add(3 * time.Second)
+	for s2.Connected() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s2.Connected() || !s1.Connected() {
+		t.Fatalf("s1 %v s2 %v", s1.Connected(), s2.Connected())
+	}
+}
+
+func TestEmitRefusesReservedNamesAndTooManyAttachments(t *testing.T) {
+	io := NewServer(quietOptions())
+	if err := io.Emit("disconnect"); !errors.Is(err, ErrReservedEvent) {
+		t.Fatalf("reserved: %v", err)
+	}
+	args := make([]any, 11)
+	for i := range args {
+		args[i] = []byte{1}
+	}
+	if err := io.Emit("many", args...); err == nil {
+		t.Fatal("11 attachments accepted")
+	}
+	_ = io.Close(context.Background())
+}
+
+func TestAckIsSentOnceAndMayBeCalledLater(t *testing.T) {
+	io := NewServer(quietOptions())
+	acks := newEvents[func(...any) error]()
+	io.OnConnection(func(s *Socket) {
+		s.On("later", func(s *Socket, e *Event) { acks.add(e.Ack) })
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	c.Text(`427["later"]`)
+	ack := acks.next(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- ack("done") }()
+	}
+	wg.Wait()
+	close(errs)
+	var sent, refused int
+	for err := range errs {
+		switch {
+		case err == nil:
+			sent++
+		case errors.Is(err, ErrAckSent):
+			refused++
+		}
+	}
+	if sent != 1 || refused != 1 {
+		t.Fatalf("sent %d refused %d", sent, refused)
+	}
+	if msg := c.ReadSkippingPings(); msg != `437["done"]` {
+		t.Fatalf("got %q", msg)
+	}
+}
+
+func TestClientBundleIsServedWithETag(t *testing.T) {
+	if !ClientBundleAvailable() {
+		t.Fatal("client bundle not built: run scripts/deps.sh bundle")
+	}
+	io := NewServer(quietOptions())
+	ts := start(t, io)
+	code, body, h := do(t, "GET", ts.http.URL+"/socket.io/socket.io.min.js", "")
+	if code != 200 || !strings.Contains(body, "io") || h.Get("ETag") == "" || !strings.HasPrefix(h.Get("Content-Type"), "application/javascript") {
+		t.Fatalf("%d %v", code, h)
+	}
+	if code, _, _ := do(t, "GET", ts.http.URL+"/socket.io/socket.io.min.js", "", "If-None-Match", h.Get("ETag")); code != 304 {
+		t.Fatalf("conditional GET: %d", code)
+	}
+	for _, f := range []string{"socket.io.js", "socket.io.js.map", "socket.io.esm.min.js", "socket.io.min.js.map"} {
+		if code, _, _ := do(t, "GET", ts.http.URL+"/socket.io/"+f, ""); code != 200 {
+			t.Errorf("%s: %d", f, code)
+		}
+	}
+}
