@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	_ "modernc.org/sqlite"
 
 	"switchboard/chat/sqlite"
@@ -124,4 +125,8 @@ func rawDB(tb testing.TB, path string) *sql.DB {
 	}
 	tb.Cleanup(func() { raw.Close() })
 	return raw
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }

@@ -71,18 +71,11 @@ func (s *Server) validCSRF(r *http.Request) bool {
 var errCSRF = chat.Errorf(chat.EFORBIDDEN,
 	"This form has expired or was not sent from this site, so nothing was done. Go back, reload the page and try again.")
 
-// protect wraps a POST handler: it limits and parses the form, then checks
-// the request's origin and CSRF token, answering 403 when either fails.
+// protect wraps a POST handler: it checks the request's origin, limits and
+// parses the form, then checks the CSRF token, answering 403 when a check
+// fails.
 func (s *Server) protect(next http.Handler) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	for _, o := range s.origins.exact {
-		cop.AddTrustedOrigin(o) // validated by newOriginPolicy
-	}
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.logger().Warn("cross-origin form refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
-		s.renderError(w, r, errCSRF)
-	}))
-	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.crossOrigin.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			s.renderError(w, r, chat.Errorf(chat.EINVALID, "The form could not be read (is it larger than %d KB?).", maxFormBytes>>10))
@@ -95,4 +88,10 @@ func (s *Server) protect(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	}))
+}
+
+// denyCrossOrigin answers a cross-site browser POST.
+func (s *Server) denyCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	s.logger().Warn("cross-origin form refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"), "ip", s.clientIP(r))
+	s.renderError(w, r, errCSRF)
 }

@@ -125,6 +125,7 @@ type Server struct {
 	loginLimiter *chat.RateLimiter
 	bcryptSlots  chan struct{}
 	oauth        *oauth2.Config
+	crossOrigin  *http.CrossOriginProtection
 	origins      originPolicy
 	dummyHash    func() []byte
 }
@@ -160,6 +161,13 @@ func NewServer(cfg Config, users chat.UserService, sessions chat.SessionService)
 	}
 	s.loginLimiter = chat.NewRateLimiter(LoginFailuresPerMinute, time.Minute, LoginFailuresPerMinute, s.now)
 	s.dummyHash = onceDummyHash(cfg.BcryptCost)
+	s.crossOrigin = http.NewCrossOriginProtection()
+	for _, o := range s.origins.exact {
+		if err := s.crossOrigin.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("web: allowed origin %q: %w", o, err)
+		}
+	}
+	s.crossOrigin.SetDenyHandler(http.HandlerFunc(s.denyCrossOrigin))
 	if cfg.GitHub.Enabled() {
 		s.oauth = newGitHubOAuth(cfg.GitHub)
 	}
@@ -215,6 +223,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
+	h = s.logRequests(h)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/socket.io/") {
@@ -270,3 +279,34 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// logRequests logs every request at debug level with its status and
+// duration.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := s.logger()
+		if !log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start), "ip", s.clientIP(r))
+	})
+}
+
+// statusRecorder remembers the status code written through it.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"switchboard/chat"
 	"switchboard/chat/web"
 	assets "switchboard/web"
@@ -239,4 +241,8 @@ func TestEveryPageRenders(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, rec.Code, status)
 		}
 	}
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }

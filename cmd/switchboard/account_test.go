@@ -313,3 +313,30 @@ func TestStaticAssets(t *testing.T) {
 	}
 	wantStatus(t, b.get("/public/nope.js"), http.StatusNotFound)
 }
+
+func TestExpiredSessionsAreSweptFromTheDatabase(t *testing.T) {
+	clock := newFakeClock()
+	m := MustRunMain(t, func(m *Main) {
+		m.Now = clock.Now
+		m.SessionSweepInterval = 5 * time.Millisecond
+	})
+	b := newBrowser(t, m)
+	wantRedirect(t, b.register("sweepme", "password123"), "/chat")
+	key := sessionKey(b.cookie(web.SessionCookie).Value)
+	ctx := context.Background()
+
+	// Let the sweeper run with the clock past the expiry, then look with
+	// the clock turned back: a swept session stays gone.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		clock.Advance(web.DefaultSessionTTL)
+		time.Sleep(20 * time.Millisecond)
+		clock.Advance(-web.DefaultSessionTTL)
+		if _, err := m.Sessions.FindSessionByID(ctx, key); chat.ErrorCode(err) == chat.ENOTFOUND {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("expired session never swept")
+		}
+	}
+}

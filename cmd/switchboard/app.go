@@ -60,6 +60,10 @@ type Main struct {
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 
+	// SessionSweepInterval is how often expired sessions are deleted from
+	// the database (hourly if 0).
+	SessionSweepInterval time.Duration
+
 	// Set by Run.
 	DB       *sqlite.DB
 	Users    *sqlite.UserService
@@ -80,9 +84,6 @@ type Main struct {
 	closeOnce  sync.Once
 	closeErr   error
 }
-
-// sessionSweepInterval is how often expired sessions are deleted.
-const sessionSweepInterval = time.Hour
 
 // NewMain returns a Main with the default configuration.
 func NewMain() *Main { return &Main{Config: DefaultConfig()} }
@@ -184,10 +185,14 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // sweepSessions deletes expired sessions now and every
-// sessionSweepInterval until ctx is cancelled.
+// SessionSweepInterval until ctx is cancelled.
 func (m *Main) sweepSessions(ctx context.Context) {
 	defer close(m.sweepDone)
-	t := time.NewTicker(sessionSweepInterval)
+	interval := m.SessionSweepInterval
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if n, err := m.Sessions.DeleteExpiredSessions(ctx, m.now()); err != nil && ctx.Err() == nil {

@@ -184,7 +184,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	done := make(chan int, 1)
 	dbPath := filepath.Join(t.TempDir(), "run.db")
 	go func() {
-		done <- run(ctx, []string{"--addr", addr, "--log-level", "warn"},
+		done <- run(ctx, []string{"--addr", addr, "--log-level", "debug"},
 			env(map[string]string{"DATABASE": dbPath, "PORT": "1"}), io.Discard, &stderr)
 	}()
 
@@ -216,6 +216,12 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 	if _, err := client.Get("http://" + addr + "/healthz"); err == nil {
 		t.Error("still serving after shutdown")
+	}
+	logs := stderr.String()
+	for _, want := range []string{"switchboard is listening", "path=/healthz", "status=200", "shutting down"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
 	}
 }
 
