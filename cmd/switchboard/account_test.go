@@ -340,3 +340,26 @@ func TestExpiredSessionsAreSweptFromTheDatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestFormURLsRedirectHomeOnGET(t *testing.T) {
+	m := MustRunMain(t)
+	b := newBrowser(t, m)
+	wantRedirect(t, b.get("/register"), "/")
+	wantRedirect(t, b.get("/login"), "/")
+}
+
+func TestStoreFailuresShowAGenericErrorPage(t *testing.T) {
+	m := MustRunMain(t)
+	b := newBrowser(t, m)
+	wantRedirect(t, b.register("unlucky", "password123"), "/chat")
+	m.DB.Close() // the disk went away
+
+	r := b.get("/chat")
+	wantStatus(t, r, http.StatusInternalServerError)
+	wantBody(t, r, "Something went wrong", "Internal error.")
+	if strings.Contains(r.Body, "sqlite") || strings.Contains(r.Body, "database is closed") {
+		t.Error("internal error details leaked to the page")
+	}
+	r = b.login("unlucky", "password123")
+	wantStatus(t, r, http.StatusInternalServerError)
+}
