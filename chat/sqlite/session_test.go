@@ -1,0 +1,101 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"switchboard/chat"
+	"switchboard/chat/sqlite"
+)
+
+func TestSessionLifecycle(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	s := sqlite.NewSessionService(db)
+	u := MustCreateUser(t, db, newUser("sessioned"))
+
+	sess := &chat.Session{ID: "abc123", UserID: u.ID, ExpiresAt: testNow.Add(time.Hour)}
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if !sess.CreatedAt.Equal(testNow) {
+		t.Errorf("CreatedAt = %v", sess.CreatedAt)
+	}
+	got, err := s.FindSessionByID(ctx, "abc123")
+	if err != nil || got.UserID != u.ID || !got.ExpiresAt.Equal(sess.ExpiresAt) || !got.CreatedAt.Equal(testNow) {
+		t.Fatalf("FindSessionByID = %+v, %v", got, err)
+	}
+	if err := s.CreateSession(ctx, &chat.Session{ID: "abc123", UserID: u.ID, ExpiresAt: testNow.Add(time.Hour)}); chat.ErrorCode(err) != chat.ECONFLICT {
+		t.Errorf("duplicate id: %v, want ECONFLICT", err)
+	}
+	if err := s.DeleteSession(ctx, "abc123"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindSessionByID(ctx, "abc123"); chat.ErrorCode(err) != chat.ENOTFOUND {
+		t.Errorf("after delete: %v, want ENOTFOUND", err)
+	}
+	if err := s.DeleteSession(ctx, "abc123"); err != nil {
+		t.Errorf("deleting twice: %v", err)
+	}
+}
+
+func TestExpiredSessionsAreNotFoundAndSwept(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	s := sqlite.NewSessionService(db)
+	u := MustCreateUser(t, db, newUser("expiring"))
+	for id, exp := range map[string]time.Time{
+		"past":   testNow.Add(-time.Second),
+		"now":    testNow,
+		"future": testNow.Add(time.Second),
+	} {
+		if err := s.CreateSession(ctx, &chat.Session{ID: id, UserID: u.ID, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, want := range map[string]string{"past": chat.ENOTFOUND, "now": chat.ENOTFOUND, "future": ""} {
+		if _, err := s.FindSessionByID(ctx, id); chat.ErrorCode(err) != want {
+			t.Errorf("FindSessionByID(%q) = %v, want code %q", id, err, want)
+		}
+	}
+	n, err := s.DeleteExpiredSessions(ctx, testNow)
+	if err != nil || n != 2 {
+		t.Errorf("DeleteExpiredSessions = %d, %v; want 2", n, err)
+	}
+	if _, err := s.FindSessionByID(ctx, "future"); err != nil {
+		t.Errorf("live session swept: %v", err)
+	}
+}
+
+func TestCreateSessionValidates(t *testing.T) {
+	ctx := context.Background()
+	s := sqlite.NewSessionService(MustOpenDB(t))
+	exp := testNow.Add(time.Hour)
+	cases := map[string]*chat.Session{
+		"no id":      {UserID: 1, ExpiresAt: exp},
+		"no user":    {ID: "x", ExpiresAt: exp},
+		"no expiry":  {ID: "x", UserID: 1},
+		"ghost user": {ID: "x", UserID: 404, ExpiresAt: exp},
+	}
+	for name, sess := range cases {
+		if err := s.CreateSession(ctx, sess); chat.ErrorCode(err) != chat.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", name, err)
+		}
+	}
+}
+
+func TestSessionIDsAreMatchedExactly(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	s := sqlite.NewSessionService(db)
+	u := MustCreateUser(t, db, newUser("exact"))
+	if err := s.CreateSession(ctx, &chat.Session{ID: "AbC", UserID: u.ID, ExpiresAt: testNow.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"abc", "ABC", "' OR '1'='1", "%", "AbC "} {
+		if _, err := s.FindSessionByID(ctx, id); chat.ErrorCode(err) != chat.ENOTFOUND {
+			t.Errorf("FindSessionByID(%q) = %v, want ENOTFOUND", id, err)
+		}
+	}
+}

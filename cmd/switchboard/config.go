@@ -1,0 +1,210 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"switchboard/chat/web"
+)
+
+// Config is everything the program can be told. It is filled here only —
+// defaults, then environment variables, then command-line flags — and
+// handed to the packages as their own option structs.
+type Config struct {
+	Addr            string        // listen address
+	DBPath          string        // SQLite database file
+	FCCTesting      bool          // freeCodeCamp checker endpoints (/_api/…)
+	BehindTLS       bool          // Secure cookies behind a TLS-terminating proxy
+	TrustProxy      bool          // client IP from X-Forwarded-For
+	AllowedOrigins  []string      // extra origins for sockets and forms
+	LogLevel        slog.Level    // minimum level logged
+	SessionTTL      time.Duration // how long a login lasts
+	ShutdownTimeout time.Duration // grace period for open connections on exit
+
+	GitHub web.GitHubConfig // "Log in with GitHub"; off unless id and secret are set
+
+	// BcryptCost is the cost of password hashes (web.DefaultBcryptCost if
+	// 0). Not a flag: tests lower it.
+	BcryptCost int
+
+	// ServerSource is served at /_api/server.js with FCCTesting: the Go
+	// source of the socket handlers, provided by the realtime package.
+	ServerSource []byte
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            ":3000",
+		DBPath:          "switchboard.db",
+		LogLevel:        slog.LevelInfo,
+		SessionTTL:      web.DefaultSessionTTL,
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// ParseConfig builds the configuration from the defaults, then the
+// environment (getenv), then the command-line arguments: each later source
+// overrides the earlier ones. Flag errors are reported on errOut. For
+// -h/--help it returns flag.ErrHelp; print Usage then.
+func ParseConfig(args []string, getenv func(string) string, errOut io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return cfg, err
+	}
+	fs := flag.NewFlagSet("switchboard", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.Usage = func() {} // the caller prints Usage for --help, a hint otherwise
+	defineFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if cfg.Addr == "" {
+		return cfg, errors.New("empty listen address")
+	}
+	if cfg.DBPath == "" {
+		return cfg, errors.New("empty database path")
+	}
+	return cfg, nil
+}
+
+// defineFlags defines the flags on fs, writing into c; each flag's default
+// is c's current value.
+func defineFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen `address` host:port [env PORT: PORT=8080 means :8080]")
+	fs.StringVar(&c.DBPath, "db", c.DBPath, "SQLite database `file`, created if missing [env DATABASE]")
+	fs.BoolVar(&c.FCCTesting, "fcc-testing", c.FCCTesting, "serve the freeCodeCamp checker's /_api/ endpoints with CORS for freeCodeCamp origins;\nexposes source code, so off by default [env FCC_TESTING=1]")
+	fs.BoolVar(&c.BehindTLS, "behind-tls", c.BehindTLS, "mark cookies Secure: the server is behind an HTTPS proxy [env BEHIND_TLS=1]")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP (for login limits) from the last X-Forwarded-For entry [env TRUST_PROXY=1]")
+	fs.Var((*listFlag)(&c.AllowedOrigins), "allowed-origins", "comma-separated extra `origins` (https://example.com) allowed to open sockets;\nthe server's own origin is always allowed; * allows any [env ALLOWED_ORIGINS]")
+	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "minimum log `level`: debug, info, warn or error [env LOG_LEVEL]")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a login lasts [env SESSION_TTL]")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for open connections on SIGINT/SIGTERM [env SHUTDOWN_TIMEOUT]")
+	fs.StringVar(&c.GitHub.RedirectURL, "github-callback-url", c.GitHub.RedirectURL, "GitHub OAuth callback `URL` registered with GitHub;\ndefault: derived from each request's host [env GITHUB_CALLBACK_URL]")
+	fs.StringVar(&c.GitHub.AuthURL, "github-auth-url", c.GitHub.AuthURL, "GitHub OAuth authorize `URL` (default GitHub's) [env GITHUB_AUTH_URL]")
+	fs.StringVar(&c.GitHub.TokenURL, "github-token-url", c.GitHub.TokenURL, "GitHub OAuth token `URL` (default GitHub's) [env GITHUB_TOKEN_URL]")
+	fs.StringVar(&c.GitHub.APIURL, "github-api-url", c.GitHub.APIURL, "GitHub API base `URL` (default GitHub's) [env GITHUB_API_URL]")
+}
+
+// Usage writes the --help text: every flag with its built-in default and
+// environment variable, and the settings only the environment can give.
+func Usage(w io.Writer) {
+	fmt.Fprint(w, `switchboard — the Switchboard chat server (Socket.IO chat room, freeCodeCamp "Advanced Node and Express").
+
+Usage:
+  switchboard [flags]
+
+Settings come from, in increasing priority: built-in defaults, environment
+variables, flags.
+
+Flags (write them -flag or --flag):
+`)
+	fs := flag.NewFlagSet("switchboard", flag.ContinueOnError)
+	fs.SetOutput(w)
+	defaults := DefaultConfig()
+	defineFlags(fs, &defaults)
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
+Environment only (secrets stay out of the process list):
+  GITHUB_CLIENT_ID      GitHub OAuth app client id
+  GITHUB_CLIENT_SECRET  GitHub OAuth app client secret
+                        "Log in with GitHub" is shown only when both are set.
+
+Boolean environment variables accept 1/0, true/false, yes/no, on/off.
+Send SIGINT or SIGTERM to stop gracefully: the server stops accepting, tells
+connected clients, waits up to --shutdown-timeout, then closes the database.
+`)
+}
+
+// applyEnv overlays the environment on c.
+func applyEnv(c *Config, getenv func(string) string) error {
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	boolean := func(name string, dst *bool) {
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		b, err := parseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		*dst = b
+	}
+	duration := func(name string, dst *time.Duration) {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+			*dst = d
+		}
+	}
+
+	if port := getenv("PORT"); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("PORT: %q is not a port number", port))
+		} else {
+			c.Addr = ":" + port
+		}
+	}
+	str("DATABASE", &c.DBPath)
+	boolean("FCC_TESTING", &c.FCCTesting)
+	boolean("BEHIND_TLS", &c.BehindTLS)
+	boolean("TRUST_PROXY", &c.TrustProxy)
+	if v := getenv("ALLOWED_ORIGINS"); v != "" {
+		(*listFlag)(&c.AllowedOrigins).Set(v)
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+		}
+	}
+	duration("SESSION_TTL", &c.SessionTTL)
+	duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	str("GITHUB_CLIENT_ID", &c.GitHub.ClientID)
+	str("GITHUB_CLIENT_SECRET", &c.GitHub.ClientSecret)
+	str("GITHUB_CALLBACK_URL", &c.GitHub.RedirectURL)
+	str("GITHUB_AUTH_URL", &c.GitHub.AuthURL)
+	str("GITHUB_TOKEN_URL", &c.GitHub.TokenURL)
+	str("GITHUB_API_URL", &c.GitHub.APIURL)
+	return errors.Join(errs...)
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", v)
+}
+
+// listFlag is a comma-separated list flag; setting it replaces the list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = nil
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+// Command switchboard runs the Switchboard chat server: the freeCodeCamp
+// "Socket.IO Chat Room" with accounts, GitHub login and an embedded SQLite
+// database. Run it with --help for its settings.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is the whole program: it parses the configuration, starts the server
+// and serves until ctx is cancelled (SIGINT/SIGTERM) or serving fails, then
+// shuts down gracefully. It returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := ParseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		Usage(stdout)
+		return 0
+	} else if err != nil {
+		fmt.Fprintf(stderr, "switchboard: %v\nRun 'switchboard --help' for usage.\n", err)
+		return 2
+	}
+
+	m := NewMain()
+	m.Config = cfg
+	m.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	// LATER(realtime): mount the Socket.IO server here, e.g.
+	//	m.NewRealtime = func(d RealtimeDeps) (Realtime, error) { return realtime.New(...) }
+	//	m.Config.ServerSource = realtime.Source
+	// See Main.NewRealtime and RealtimeDeps.
+
+	if err := m.Run(ctx); err != nil {
+		m.Logger.Error("cannot start", "err", err)
+		m.Close()
+		return 1
+	}
+	m.Logger.Info("switchboard is listening", "url", m.URL(), "db", cfg.DBPath,
+		"fcc_testing", cfg.FCCTesting, "github_login", cfg.GitHub.Enabled())
+
+	code := 0
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down")
+	case err := <-m.ServeErr():
+		m.Logger.Error("server failed", "err", err)
+		code = 1
+	}
+	if err := m.Close(); err != nil {
+		m.Logger.Error("shutdown", "err", err)
+		code = 1
+	}
+	return code
+}
