@@ -157,31 +157,28 @@ func (c *client) invalidState(p *parser.Packet) {
 	c.abort(engineio.ReasonForcedClose, fmt.Errorf("socketio: unexpected %s packet for namespace %q", p.Type, p.Namespace))
 }
 
-// connect runs the namespace's middlewares and connects a socket; on the runner.
+// connect runs the namespace's middlewares and connects a socket; on the
+// runner. The "connecting" mark is cleared before the reply is sent, so a
+// client may retry as soon as it reads a refusal.
 func (c *client) connect(name string, auth []byte) {
-	defer func() {
-		c.mu.Lock()
-		for i, n := range c.connecting {
-			if n == name {
-				c.connecting = append(c.connecting[:i], c.connecting[i+1:]...)
-				break
-			}
-		}
-		c.mu.Unlock()
-	}()
+	refuse := func(payload []byte) {
+		c.doneConnecting(name)
+		_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: payload}, 0)
+	}
 	nsp := c.srv.lookupNamespace(name, auth)
 	if nsp == nil {
-		_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: []byte(`{"message":"Invalid namespace"}`)}, 0)
+		refuse([]byte(`{"message":"Invalid namespace"}`))
 		return
 	}
 	s := &Socket{id: newID(), nsp: nsp, client: c, hs: newHandshake(c.sess.Request(), auth)}
 	for _, mw := range nsp.allMiddlewares() {
 		if err := callMiddleware(mw, s); err != nil {
-			_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: connectErrorPayload(err)}, 0)
+			refuse(connectErrorPayload(err))
 			return
 		}
 	}
 	c.mu.Lock()
+	c.removeConnectingLocked(name)
 	if c.closed {
 		c.mu.Unlock()
 		return
@@ -202,6 +199,21 @@ func (c *client) connect(name string, auth []byte) {
 	_ = c.send(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}, 0)
 	for _, fn := range nsp.connectionHandlers() {
 		c.safely(func() { fn(s) })
+	}
+}
+
+func (c *client) doneConnecting(name string) {
+	c.mu.Lock()
+	c.removeConnectingLocked(name)
+	c.mu.Unlock()
+}
+
+func (c *client) removeConnectingLocked(name string) {
+	for i, n := range c.connecting {
+		if n == name {
+			c.connecting = append(c.connecting[:i], c.connecting[i+1:]...)
+			return
+		}
 	}
 }
 
