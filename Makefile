@@ -7,7 +7,8 @@ SHELL := /bin/bash
 
 run:
 	./scripts/deps.sh bundle
-	go run ./cmd/switchboard
+	go build -o bin/switchboard ./cmd/switchboard
+	./bin/switchboard $(ARGS)
 
 test:
 	./scripts/test.sh

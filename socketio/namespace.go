@@ -60,8 +60,14 @@ func (n *Namespace) OnConnection(fn func(s *Socket)) {
 }
 
 // On registers h for event on every socket of the namespace that has no
-// handler of its own for it. It costs no memory per socket.
+// handler of its own for it. It costs no memory per socket. As in Node,
+// On("connection", h) (or "connect") is OnConnection: h runs for each
+// connecting socket, with an Event named "connection".
 func (n *Namespace) On(event string, h EventHandler) {
+	if event == "connection" || event == "connect" {
+		n.OnConnection(func(s *Socket) { h(s, &Event{Name: event}) })
+		return
+	}
 	n.mu.Lock()
 	if n.handlers == nil {
 		n.handlers = make(map[string][]EventHandler)

@@ -36,8 +36,13 @@ func (p *ParentNamespace) OnConnection(fn func(s *Socket)) {
 	p.mu.Unlock()
 }
 
-// On registers an event handler for the sockets of every child.
+// On registers an event handler for the sockets of every child;
+// On("connection", h) is OnConnection.
 func (p *ParentNamespace) On(event string, h EventHandler) {
+	if event == "connection" || event == "connect" {
+		p.OnConnection(func(s *Socket) { h(s, &Event{Name: event}) })
+		return
+	}
 	p.mu.Lock()
 	if p.handlers == nil {
 		p.handlers = make(map[string][]EventHandler)

@@ -485,3 +485,14 @@ func TestClientBundleIsServedWithETag(t *testing.T) {
 		}
 	}
 }
+
+func TestOnConnectionAliasAsInNode(t *testing.T) {
+	io := NewServer(quietOptions())
+	got := newEvents[string]()
+	io.On("connection", func(socket *Socket, e *Event) { got.add(e.Name + " " + socket.Namespace().Name()) })
+	ts := start(t, io)
+	ts.connect(t, "/", "")
+	if g := got.next(t); g != "connection /" {
+		t.Fatalf("got %q", g)
+	}
+}

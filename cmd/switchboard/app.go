@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/chat"
+	"switchboard/chat/realtime"
 	"switchboard/chat/sqlite"
 	"switchboard/chat/web"
 )
@@ -85,8 +86,26 @@ type Main struct {
 	closeErr   error
 }
 
-// NewMain returns a Main with the default configuration.
-func NewMain() *Main { return &Main{Config: DefaultConfig()} }
+// NewMain returns a Main with the default configuration and the chat's
+// realtime server (package realtime), whose handler source is what
+// /_api/server.js serves in freeCodeCamp testing mode.
+func NewMain() *Main {
+	m := &Main{Config: DefaultConfig()}
+	m.Config.ServerSource = realtime.Source
+	m.NewRealtime = func(d RealtimeDeps) (Realtime, error) {
+		return realtime.New(realtime.Config{
+			Authenticate: d.Authenticate,
+			CheckOrigin:  d.CheckOrigin,
+			Presence:     d.Presence,
+			Poster:       d.Poster,
+			Messages:     d.Messages,
+			PingInterval: m.Config.PingInterval,
+			PingTimeout:  m.Config.PingTimeout,
+			Logger:       d.Logger,
+		})
+	}
+	return m
+}
 
 // OnShutdown registers f to run on Close, after the HTTP server and the
 // realtime server have stopped and before the database closes. Hooks run

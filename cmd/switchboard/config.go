@@ -26,6 +26,8 @@ type Config struct {
 	LogLevel        slog.Level    // minimum level logged
 	SessionTTL      time.Duration // how long a login lasts
 	ShutdownTimeout time.Duration // grace period for open connections on exit
+	PingInterval    time.Duration // Socket.IO heartbeat interval
+	PingTimeout     time.Duration // how long a silent client is kept after a ping
 
 	GitHub web.GitHubConfig // "Log in with GitHub"; off unless id and secret are set
 
@@ -46,6 +48,8 @@ func DefaultConfig() Config {
 		LogLevel:        slog.LevelInfo,
 		SessionTTL:      web.DefaultSessionTTL,
 		ShutdownTimeout: 10 * time.Second,
+		PingInterval:    25 * time.Second,
+		PingTimeout:     20 * time.Second,
 	}
 }
 
@@ -74,6 +78,9 @@ func ParseConfig(args []string, getenv func(string) string, errOut io.Writer) (C
 	if cfg.DBPath == "" {
 		return cfg, errors.New("empty database path")
 	}
+	if cfg.PingInterval <= 0 || cfg.PingTimeout <= 0 {
+		return cfg, errors.New("ping interval and timeout must be positive")
+	}
 	return cfg, nil
 }
 
@@ -89,6 +96,8 @@ func defineFlags(fs *flag.FlagSet, c *Config) {
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "minimum log `level`: debug, info, warn or error [env LOG_LEVEL]")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a login lasts [env SESSION_TTL]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for open connections on SIGINT/SIGTERM [env SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "Socket.IO heartbeat: time between server pings [env PING_INTERVAL]")
+	fs.DurationVar(&c.PingTimeout, "ping-timeout", c.PingTimeout, "Socket.IO heartbeat: a client silent this long after a ping is counted out\n(a lost network leaves after ping-interval + ping-timeout) [env PING_TIMEOUT]")
 	fs.StringVar(&c.GitHub.RedirectURL, "github-callback-url", c.GitHub.RedirectURL, "GitHub OAuth callback `URL` registered with GitHub;\ndefault: derived from each request's host [env GITHUB_CALLBACK_URL]")
 	fs.StringVar(&c.GitHub.AuthURL, "github-auth-url", c.GitHub.AuthURL, "GitHub OAuth authorize `URL` (default GitHub's) [env GITHUB_AUTH_URL]")
 	fs.StringVar(&c.GitHub.TokenURL, "github-token-url", c.GitHub.TokenURL, "GitHub OAuth token `URL` (default GitHub's) [env GITHUB_TOKEN_URL]")
@@ -175,6 +184,8 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	}
 	duration("SESSION_TTL", &c.SessionTTL)
 	duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	duration("PING_INTERVAL", &c.PingInterval)
+	duration("PING_TIMEOUT", &c.PingTimeout)
 	str("GITHUB_CLIENT_ID", &c.GitHub.ClientID)
 	str("GITHUB_CLIENT_SECRET", &c.GitHub.ClientSecret)
 	str("GITHUB_CALLBACK_URL", &c.GitHub.RedirectURL)

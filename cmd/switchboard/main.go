@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"switchboard/socketio"
 )
 
 func main() {
@@ -35,13 +37,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	m := NewMain()
+	cfg.ServerSource = m.Config.ServerSource
 	m.Config = cfg
 	m.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
-	// LATER(realtime): mount the Socket.IO server here, e.g.
-	//	m.NewRealtime = func(d RealtimeDeps) (Realtime, error) { return realtime.New(...) }
-	//	m.Config.ServerSource = realtime.Source
-	// See Main.NewRealtime and RealtimeDeps.
+	if !socketio.ClientBundleAvailable() {
+		m.Logger.Warn("the socket.io client bundle is not built into this binary: the chat page cannot connect; run `make deps` (scripts/deps.sh bundle) and rebuild")
+	}
 
 	if err := m.Run(ctx); err != nil {
 		m.Logger.Error("cannot start", "err", err)

@@ -106,7 +106,7 @@ func TestAllowedOriginsReachTheRealtimeServer(t *testing.T) {
 }
 
 func TestWithoutRealtimeTheEndpointSaysSo(t *testing.T) {
-	m := MustRunMain(t)
+	m := MustRunMain(t, func(m *Main) { m.NewRealtime = nil })
 	r := newBrowser(t, m).get("/socket.io/socket.io.js")
 	wantStatus(t, r, http.StatusServiceUnavailable)
 }

@@ -28,11 +28,26 @@ type Conn struct {
 // connection is closed at the end of the test.
 func Dial(t testing.TB, url string) *Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	nc, br, _, err := ws.Dial(ctx, url)
+	c, err := DialHeader(t, url, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
+	}
+	return c
+}
+
+// DialHeader opens a WebSocket to url with extra request headers (cookies,
+// Origin); it returns the handshake error instead of failing the test.
+func DialHeader(t testing.TB, url string, header http.Header) (*Conn, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d := ws.Dialer{}
+	if header != nil {
+		d.Header = ws.HandshakeHeaderHTTP(header)
+	}
+	nc, br, _, err := d.Dial(ctx, url)
+	if err != nil {
+		return nil, err
 	}
 	t.Cleanup(func() { nc.Close() })
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
@@ -40,7 +55,7 @@ func Dial(t testing.TB, url string) *Conn {
 	if br != nil { // frames that arrived with the 101 response
 		c.r = io.MultiReader(limited(br), nc)
 	}
-	return c
+	return c, nil
 }
 
 func limited(br *bufio.Reader) io.Reader { return io.LimitReader(br, int64(br.Buffered())) }
@@ -77,6 +92,19 @@ func (c *Conn) ReadSkippingPings() string {
 		if msg := c.ReadText(); msg != "2" {
 			return msg
 		}
+	}
+}
+
+// ReadSkippingPongs returns the next text message that is not a ping,
+// answering pings with pongs so the session stays alive.
+func (c *Conn) ReadSkippingPongs() string {
+	c.t.Helper()
+	for {
+		msg := c.ReadText()
+		if msg != "2" {
+			return msg
+		}
+		c.Text("3")
 	}
 }
 
