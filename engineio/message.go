@@ -16,6 +16,7 @@ type Packet struct {
 	data   []byte
 	binary bool
 	frame  atomic.Pointer[[]byte] // the WebSocket frame, built on first use
+	zframe atomic.Pointer[[]byte] // the compressed frame, built on first use
 }
 
 // NewMessage returns a message packet carrying data, a text message unless
@@ -56,6 +57,26 @@ func (p *Packet) wsFrame() []byte {
 	}
 	p.frame.CompareAndSwap(nil, &f)
 	return *p.frame.Load()
+}
+
+// wsFrameFor returns the frame for a connection: compressed when the
+// connection negotiated per-message deflate and the payload is large enough.
+func (p *Packet) wsFrameFor(conn *wsconn.Conn, d *PerMessageDeflate) []byte {
+	if d == nil || !conn.Compressed() || len(p.data) < d.Threshold {
+		return p.wsFrame()
+	}
+	if f := p.zframe.Load(); f != nil {
+		return *f
+	}
+	var f []byte
+	if p.binary {
+		f = wsconn.AppendCompressedFrame(nil, false, p.data)
+	} else {
+		payload := parser.AppendPacket(make([]byte, 0, 1+len(p.data)), parser.Packet{Type: p.typ, Data: p.data})
+		f = wsconn.AppendCompressedFrame(nil, true, payload)
+	}
+	p.zframe.CompareAndSwap(nil, &f)
+	return *p.zframe.Load()
 }
 
 // appendPolling appends the packet's long-polling encoding.

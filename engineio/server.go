@@ -50,6 +50,7 @@ func NewServer(h Handler, opts *Options) *Server {
 		MaxMessageSize: cfg.MaxHTTPBufferSize,
 		MaxQueuedBytes: cfg.MaxQueuedBytes,
 		DisableNetpoll: cfg.DisableNetpoll,
+		Deflate:        cfg.PerMessageDeflate != nil,
 		Logger:         cfg.log,
 	})
 	srv.sessions.init()

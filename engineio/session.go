@@ -140,7 +140,7 @@ func (s *Session) Send(opts SendOptions, packets ...*Packet) error {
 		var arr [4][]byte
 		frames := arr[:0]
 		for _, p := range packets {
-			frames = append(frames, p.wsFrame())
+			frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate))
 		}
 		if err := conn.Send(opts&Deferred == 0, frames...); err != nil {
 			if errors.Is(err, wsconn.ErrClosed) {

@@ -109,7 +109,7 @@ func (s *Session) onUpgrade(c *wsconn.Conn) bool {
 	s.ws, s.probe, s.upgraded = c, nil, true
 	frames := make([][]byte, 0, len(s.queue))
 	for _, p := range s.queue {
-		frames = append(frames, p.wsFrame())
+		frames = append(frames, p.wsFrameFor(c, s.srv.cfg.PerMessageDeflate))
 	}
 	clear(s.queue)
 	s.queue, s.queued = nil, 0

@@ -69,6 +69,8 @@ type Conn struct {
 	fd   int      // netpoll mode: the descriptor; -1 in goroutine mode
 	nc   net.Conn // goroutine mode: the connection; nil in netpoll mode
 
+	deflate bool // per-message deflate negotiated (fixed after Upgrade)
+
 	// ioMu guards the descriptor's lifetime in netpoll mode: syscalls hold it
 	// shared, the final close holds it exclusively, so a descriptor number is
 	// never used after it may have been reused.
@@ -138,6 +140,10 @@ func (c *Conn) startWrite(direct bool) {
 		c.eng.flusher.schedule(c)
 	}
 }
+
+// Compressed reports whether per-message deflate was negotiated: frames
+// from AppendCompressedFrame may then be sent.
+func (c *Conn) Compressed() bool { return c.deflate }
 
 // QueuedBytes returns the number of bytes waiting to be written.
 func (c *Conn) QueuedBytes() int {

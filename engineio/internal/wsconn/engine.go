@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 )
 
 // Options configure an Engine. The zero value (or nil) means the defaults.
@@ -32,6 +33,9 @@ type Options struct {
 	Flushers int
 	// DisableNetpoll forces goroutine mode for every connection.
 	DisableNetpoll bool
+	// Deflate offers per-message deflate (without context takeover) to
+	// clients that ask for it.
+	Deflate bool
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger
 }
@@ -102,7 +106,13 @@ func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) 
 		http.Error(w, "server closing", http.StatusServiceUnavailable)
 		return nil, ErrEngineClosed
 	}
-	nc, rw, _, err := ws.HTTPUpgrader{Timeout: e.opts.WriteTimeout}.Upgrade(r, w)
+	up := ws.HTTPUpgrader{Timeout: e.opts.WriteTimeout}
+	var ext *wsflate.Extension
+	if e.opts.Deflate {
+		ext = deflateExtension()
+		up.Negotiate = ext.Negotiate
+	}
+	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
 			_ = nc.Close()
@@ -115,6 +125,10 @@ func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) 
 		maxQueued: e.opts.MaxQueuedBytes,
 	}
 	c.rd.maxMessage = e.opts.MaxMessageSize
+	if ext != nil {
+		_, c.rd.deflate = ext.Accepted()
+		c.deflate = c.rd.deflate
+	}
 	e.live.Add(1)
 	if pre := buffered(rw); len(pre) > 0 {
 		c.rd.pending = pre

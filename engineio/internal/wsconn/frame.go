@@ -100,6 +100,8 @@ type frameSink interface {
 // fragmented messages in msg, both released once consumed.
 type frameReader struct {
 	maxMessage int64
+	deflate    bool   // per-message deflate was negotiated
+	compressed bool   // the message being assembled is compressed
 	pending    []byte // bytes of an incomplete frame carried to the next chunk
 	msg        []byte // payload of a fragmented message being assembled
 	msgOp      byte   // opcode of that message; 0 when none
@@ -167,7 +169,8 @@ func (r *frameReader) frame(b []byte, sink frameSink) (int, error) {
 		length = int64(v)
 		hdr = 10
 	}
-	if rsv != 0 {
+	rsv1 := rsv == 0x40
+	if rsv != 0 && !(rsv1 && r.deflate && (op == opText || op == opBinary)) {
 		return 0, protoErr(CloseProtocolError, "reserved bits set without a negotiated extension")
 	}
 	if !masked {
@@ -222,25 +225,33 @@ func (r *frameReader) frame(b []byte, sink frameSink) (int, error) {
 	}
 
 	if op != opContinuation && fin { // the common case: a whole message in one frame
-		if op == opText && !utf8.Valid(payload) {
-			return 0, protoErr(CloseInvalidData, "text message is not valid UTF-8")
-		}
-		sink.message(payload, op == opBinary)
-		return int(total), nil
+		return int(total), r.deliver(payload, op, rsv1, sink)
 	}
 	if op != opContinuation {
-		r.msgOp = op
+		r.msgOp, r.compressed = op, rsv1
 	}
 	r.msg = append(r.msg, payload...)
 	if fin {
-		msg, msgOp := r.msg, r.msgOp
-		r.msg, r.msgOp = nil, 0
-		if msgOp == opText && !utf8.Valid(msg) {
-			return 0, protoErr(CloseInvalidData, "text message is not valid UTF-8")
-		}
-		sink.message(msg, msgOp == opBinary)
+		msg, msgOp, compressed := r.msg, r.msgOp, r.compressed
+		r.msg, r.msgOp, r.compressed = nil, 0, false
+		return int(total), r.deliver(msg, msgOp, compressed, sink)
 	}
 	return int(total), nil
+}
+
+// deliver hands a complete message to sink, decompressed and checked.
+func (r *frameReader) deliver(msg []byte, op byte, compressed bool, sink frameSink) error {
+	if compressed {
+		var err error
+		if msg, err = inflate(msg, r.maxMessage); err != nil {
+			return err
+		}
+	}
+	if op == opText && !utf8.Valid(msg) {
+		return protoErr(CloseInvalidData, "text message is not valid UTF-8")
+	}
+	sink.message(msg, op == opBinary)
+	return nil
 }
 
 func validClosePayload(p []byte) error {
