@@ -33,10 +33,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, ErrUnknownSID)
 		return
 	}
-	if s.pingOverdue() {
-		s.mu.Unlock()
-		s.closeWith(ReasonPingTimeout, nil, false)
-		writeRequestError(w, ErrUnknownSID)
+	if s.timedOutLocked(w) {
 		return
 	}
 	// A poll that arrives while an upgrade is being completed (after the
@@ -146,10 +143,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, ErrUnknownSID)
 		return
 	}
-	if s.pingOverdue() {
-		s.mu.Unlock()
-		s.closeWith(ReasonPingTimeout, nil, false)
-		writeRequestError(w, ErrUnknownSID)
+	if s.timedOutLocked(w) {
 		return
 	}
 	s.posting = true
@@ -199,6 +193,19 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte("ok"))
+}
+
+// timedOutLocked closes a session whose pong deadline passed (even if the
+// timer has not fired yet) and answers the request as for a closed session.
+// Called with s.mu held; it unlocks it when it returns true.
+func (s *Session) timedOutLocked(w http.ResponseWriter) bool {
+	if !s.pingOverdue() {
+		return false
+	}
+	s.mu.Unlock()
+	s.closeWith(ReasonPingTimeout, nil, false)
+	writeRequestError(w, ErrUnknownSID)
+	return true
 }
 
 func (s *Session) isClosed() bool {

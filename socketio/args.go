@@ -83,6 +83,21 @@ func (a Args) String(i int) (string, error) {
 	return parser.UnquoteString(raw)
 }
 
+// Values returns the arguments ready to be emitted again unchanged: JSON
+// arguments as json.RawMessage, binary ones as []byte. Use it to relay an
+// event: s.To(room).Emit(e.Name, e.Args.Values()...).
+func (a Args) Values() []any {
+	out := make([]any, len(a.raw))
+	for i, raw := range a.raw {
+		if n, ok := parser.IsPlaceholder(raw); ok && n < len(a.attachments) {
+			out[i] = a.attachments[n]
+		} else {
+			out[i] = json.RawMessage(raw)
+		}
+	}
+	return out
+}
+
 // Bytes returns binary argument i.
 func (a Args) Bytes(i int) ([]byte, error) {
 	if i < 0 || i >= len(a.raw) {

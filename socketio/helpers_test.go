@@ -57,23 +57,11 @@ func startSuite(t *testing.T, opts *Options) *testServer {
 	io := NewServer(opts)
 	io.OnConnection(func(s *Socket) {
 		_ = s.Emit("auth", s.Handshake().Auth)
-		s.On("message", func(s *Socket, e *Event) { _ = s.Emit("message-back", passThrough(e)...) })
-		s.On("message-with-ack", func(s *Socket, e *Event) { _ = e.Ack(passThrough(e)...) })
+		s.On("message", func(s *Socket, e *Event) { _ = s.Emit("message-back", e.Args.Values()...) })
+		s.On("message-with-ack", func(s *Socket, e *Event) { _ = e.Ack(e.Args.Values()...) })
 	})
 	io.Of("/custom").OnConnection(func(s *Socket) { _ = s.Emit("auth", s.Handshake().Auth) })
 	return start(t, io)
-}
-
-func passThrough(e *Event) []any {
-	out := make([]any, e.Args.Len())
-	for i := range out {
-		if b, err := e.Args.Bytes(i); err == nil {
-			out[i] = b
-		} else {
-			out[i] = json.RawMessage(e.Args.Raw(i))
-		}
-	}
-	return out
 }
 
 func (ts *testServer) url(query string) string { return ts.http.URL + "/socket.io/?" + query }

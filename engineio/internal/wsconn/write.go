@@ -5,56 +5,98 @@ import (
 	"time"
 )
 
-// flush writes the queue in netpoll mode until it is empty or the socket is
-// full. The caller owns the write side (c.writing).
+// nextBatch hands the writer the frames queued so far. It returns false
+// when the writer is done: the queue is empty (the write side is released,
+// and a closing connection shut for writing) or the connection is closed.
+func (c *Conn) nextBatch() ([][]byte, bool) {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.writing = false
+		c.mu.Unlock()
+		return nil, false
+	}
+	if len(c.queue) == 0 {
+		after := c.afterDrain()
+		c.mu.Unlock()
+		if after != nil {
+			after()
+		}
+		return nil, false
+	}
+	bufs := c.takeQueue()
+	c.outEdge = false
+	c.mu.Unlock()
+	return bufs, true
+}
+
+// wrote accounts for n bytes of bufs written. It reports whether the writer
+// goes on; on errWouldBlock the unwritten rest goes back to the front of the
+// queue and the writer waits for EPOLLOUT (unless the socket became writable
+// meanwhile).
+func (c *Conn) wrote(bufs [][]byte, n int, err error) bool {
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.writing = false
+		c.mu.Unlock()
+		return false
+	}
+	c.queued -= n
+	switch {
+	case err == errWouldBlock:
+		c.queue = append(consume(bufs, n), c.queue...)
+		if c.outEdge { // became writable while we wrote: go on
+			c.mu.Unlock()
+			return true
+		}
+		c.waitOut = true
+		c.mu.Unlock()
+		return false
+	case err != nil:
+		c.writing = false
+		c.mu.Unlock()
+		c.Abort(err)
+		return false
+	}
+	c.recycle(bufs)
+	c.mu.Unlock()
+	return true
+}
+
+// flush writes the queue in netpoll mode, without blocking, until it is
+// empty or the socket is full. The caller owns the write side (c.writing).
 func (c *Conn) flush() {
 	for {
-		c.mu.Lock()
-		if c.state == stateClosed {
-			c.writing = false
-			c.mu.Unlock()
+		bufs, ok := c.nextBatch()
+		if !ok {
 			return
 		}
-		if len(c.queue) == 0 {
-			after := c.afterDrain()
-			c.mu.Unlock()
-			if after != nil {
-				after()
-			}
-			return
-		}
-		bufs := c.takeQueue()
-		c.outEdge = false
-		c.mu.Unlock()
-
 		n, err := c.loop.writev(c, bufs)
+		if !c.wrote(bufs, n, err) {
+			return
+		}
+	}
+}
 
-		c.mu.Lock()
-		if c.state == stateClosed {
-			c.writing = false
-			c.mu.Unlock()
+// flushBlocking writes the queue in goroutine mode, in its own goroutine.
+func (c *Conn) flushBlocking() {
+	for {
+		bufs, ok := c.nextBatch()
+		if !ok {
 			return
 		}
-		c.queued -= n
-		if err == errWouldBlock {
-			rest := consume(bufs, n)
-			c.queue = append(rest, c.queue...)
-			if c.outEdge { // became writable while we wrote: try again
-				c.mu.Unlock()
-				continue
-			}
-			c.waitOut = true
-			c.mu.Unlock()
+		total := 0
+		for _, b := range bufs {
+			total += len(b)
+		}
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.eng.opts.WriteTimeout))
+		nb := net.Buffers(bufs)
+		if _, err := nb.WriteTo(c.nc); err != nil {
+			c.wrote(bufs, total, err)
 			return
 		}
-		if err != nil {
-			c.writing = false
-			c.mu.Unlock()
-			c.Abort(err)
+		if !c.wrote(bufs, total, nil) {
 			return
 		}
-		c.recycle(bufs)
-		c.mu.Unlock()
 	}
 }
 
@@ -69,52 +111,6 @@ func (c *Conn) onWritable() {
 	c.waitOut = false
 	c.mu.Unlock()
 	c.eng.flusher.schedule(c)
-}
-
-// flushBlocking writes the queue in goroutine mode, in its own goroutine.
-func (c *Conn) flushBlocking() {
-	for {
-		c.mu.Lock()
-		if c.state == stateClosed {
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-		if len(c.queue) == 0 {
-			after := c.afterDrain()
-			c.mu.Unlock()
-			if after != nil {
-				after()
-			}
-			return
-		}
-		bufs := c.takeQueue()
-		c.mu.Unlock()
-
-		total := 0
-		for _, b := range bufs {
-			total += len(b)
-		}
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.eng.opts.WriteTimeout))
-		nb := net.Buffers(bufs)
-		_, err := nb.WriteTo(c.nc)
-
-		c.mu.Lock()
-		if c.state == stateClosed {
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-		c.queued -= total
-		if err != nil {
-			c.writing = false
-			c.mu.Unlock()
-			c.Abort(err)
-			return
-		}
-		c.recycle(bufs)
-		c.mu.Unlock()
-	}
 }
 
 func (c *Conn) shutdownWrite() {
