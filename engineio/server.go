@@ -186,6 +186,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 		}
 		s := srv.newSession(r, transport)
 		s.ws = conn
+		s.wsc.Store(conn)
 		_ = conn.Send(true, srv.openPacket(s, transport).wsFrame())
 		srv.sessions.add(s)
 		srv.handler.OnOpen(s)

@@ -64,6 +64,11 @@ type Session struct {
 
 	user atomic.Value // set by the Handler
 
+	// Lock-free view for the send path: the WebSocket once the session is
+	// on one, and whether the session is closed.
+	wsc    atomic.Pointer[wsconn.Conn]
+	closed atomic.Bool
+
 	mu        sync.Mutex
 	state     sessionState
 	transport string
@@ -127,28 +132,21 @@ func (s *Session) UserData() any {
 // never interleaved with another's. It never blocks on the network. It
 // returns ErrSessionClosed once the session is closed.
 func (s *Session) Send(opts SendOptions, packets ...*Packet) error {
+	return s.send(opts, packets, nil)
+}
+
+func (s *Session) send(opts SendOptions, packets []*Packet, b *Batch) error {
+	if conn := s.wsc.Load(); conn != nil { // the WebSocket fast path: no session lock
+		return s.sendWS(conn, opts, packets, b)
+	}
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
 		return ErrSessionClosed
 	}
-	if conn := s.ws; conn != nil {
+	if conn := s.ws; conn != nil { // upgraded meanwhile
 		s.mu.Unlock()
-		if opts&Volatile != 0 && conn.QueuedBytes() > 0 {
-			return nil
-		}
-		var arr [4][]byte
-		frames := arr[:0]
-		for _, p := range packets {
-			frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate))
-		}
-		if err := conn.Send(opts&Deferred == 0, frames...); err != nil {
-			if errors.Is(err, wsconn.ErrClosed) {
-				return ErrSessionClosed
-			}
-			return err
-		}
-		return nil
+		return s.sendWS(conn, opts, packets, b)
 	}
 	if opts&Volatile != 0 && !s.polling {
 		s.mu.Unlock()
@@ -168,6 +166,33 @@ func (s *Session) Send(opts SendOptions, packets ...*Packet) error {
 	s.wakePollLocked()
 	s.mu.Unlock()
 	return nil
+}
+
+func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet, b *Batch) error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	if opts&Volatile != 0 && conn.QueuedBytes() > 0 {
+		return nil
+	}
+	var arr [4][]byte
+	frames := arr[:0]
+	for _, p := range packets {
+		frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate))
+	}
+	var err error
+	if b != nil {
+		var start bool
+		if start, err = conn.Enqueue(frames...); start {
+			b.conns = append(b.conns, conn)
+		}
+	} else {
+		err = conn.Send(opts&Deferred == 0, frames...)
+	}
+	if errors.Is(err, wsconn.ErrClosed) {
+		return ErrSessionClosed
+	}
+	return err
 }
 
 func (s *Session) wakePollLocked() {
@@ -196,6 +221,7 @@ func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
 		return
 	}
 	s.state = stateClosed
+	s.closed.Store(true)
 	s.reason, s.closeErr = reason, err
 	if s.hb != nil {
 		s.hb.Stop()

@@ -240,21 +240,23 @@ func releaseList(list *[]*Socket) {
 // Engine.IO packets go to every recipient.
 func (n *Namespace) Deliver(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags) {
 	pkts := encode(p)
-	opts := engineio.Deferred
+	var opts engineio.SendOptions
 	if flags.Volatile {
 		opts |= engineio.Volatile
 	}
 	list := n.collect(ids)
+	batch := n.srv.eio.NewBatch()
 	for _, s := range *list {
-		_ = s.client.sess.Send(opts, pkts...)
+		_ = batch.Send(s.client.sess, opts, pkts...)
 	}
+	batch.Flush()
 	releaseList(list)
 }
 
 // DeliverWithAck implements adapter.Namespace.
 func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) {
 	pkts := encode(p)
-	opts := engineio.Deferred
+	var opts engineio.SendOptions
 	if flags.Volatile {
 		opts |= engineio.Volatile
 	}
@@ -263,11 +265,13 @@ func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, fla
 		expires = time.Now().Add(flags.Timeout)
 	}
 	list := n.collect(ids)
+	batch := n.srv.eio.NewBatch()
 	for _, s := range *list {
 		id := s.id
 		s.addAck(p.ID, ackWaiter{fn: func(ack *parser.Packet) { onAck(id, ack) }, expires: expires})
-		_ = s.client.sess.Send(opts, pkts...)
+		_ = batch.Send(s.client.sess, opts, pkts...)
 	}
+	batch.Flush()
 	releaseList(list)
 }
 

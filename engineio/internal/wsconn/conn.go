@@ -104,6 +104,18 @@ func (c *Conn) log() *slog.Logger { return c.eng.log }
 // queue would exceed Options.MaxQueuedBytes the connection is closed with
 // ErrSlowConsumer.
 func (c *Conn) Send(direct bool, frames ...[]byte) error {
+	start, err := c.Enqueue(frames...)
+	if start {
+		c.startWrite(direct)
+	}
+	return err
+}
+
+// Enqueue queues frames like Send but starts no writer: when it returns
+// true the caller must hand the connection to Engine.Flush (directly or in
+// a batch with others). Broadcasts use it to schedule all their recipients
+// at once.
+func (c *Conn) Enqueue(frames ...[]byte) (bool, error) {
 	n := 0
 	for _, f := range frames {
 		n += len(f)
@@ -111,23 +123,38 @@ func (c *Conn) Send(direct bool, frames ...[]byte) error {
 	c.mu.Lock()
 	if c.state != stateOpen {
 		c.mu.Unlock()
-		return ErrClosed
+		return false, ErrClosed
 	}
 	if c.queued+n > c.maxQueued && c.queued > 0 {
 		c.mu.Unlock()
 		c.Abort(ErrSlowConsumer)
-		return ErrSlowConsumer
+		return false, ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frames...)
 	c.queued += n
 	if c.writing {
 		c.mu.Unlock()
-		return nil
+		return false, nil
 	}
 	c.writing = true
 	c.mu.Unlock()
-	c.startWrite(direct)
-	return nil
+	return true, nil
+}
+
+// Flush hands connections returned by Enqueue to their writers: the
+// flusher goroutines for netpoll connections (in one batch), a writer
+// goroutine each otherwise.
+func (e *Engine) Flush(conns []*Conn) {
+	n := 0
+	for _, c := range conns {
+		if c.loop == nil {
+			go c.flushBlocking()
+			continue
+		}
+		conns[n] = c
+		n++
+	}
+	e.flusher.scheduleMany(conns[:n])
 }
 
 func (c *Conn) startWrite(direct bool) {

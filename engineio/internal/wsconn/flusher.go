@@ -24,19 +24,36 @@ func newFlusher(workers int) *flusher {
 
 // schedule asks a worker to flush c. The caller has set c.writing.
 func (f *flusher) schedule(c *Conn) {
+	one := [1]*Conn{c}
+	f.scheduleMany(one[:])
+}
+
+// scheduleMany asks the workers to flush conns, in one critical section.
+// The caller has set writing on each.
+func (f *flusher) scheduleMany(conns []*Conn) {
+	if len(conns) == 0 {
+		return
+	}
 	f.mu.Lock()
 	if f.stopped {
 		f.mu.Unlock()
-		c.flush() // engine closing: write inline
+		for _, c := range conns {
+			c.flush() // engine closing: write inline
+		}
 		return
 	}
-	f.queue = append(f.queue, c)
-	if f.idle > 0 {
+	f.queue = append(f.queue, conns...)
+	wake := min(f.idle, (len(f.queue)+63)/64)
+	for range wake {
 		f.cond.Signal()
-	} else if f.running < f.workers {
+	}
+	for f.running < f.workers && f.idle == 0 {
 		f.running++
 		f.wg.Add(1)
 		go f.work()
+		if len(f.queue) <= 64 {
+			break
+		}
 	}
 	f.mu.Unlock()
 }

@@ -58,6 +58,14 @@ func (c *Conn) wrote(bufs [][]byte, n int, err error) bool {
 		return false
 	}
 	c.recycle(bufs)
+	if len(c.queue) == 0 { // done: release the write side in this same critical section
+		after := c.afterDrain()
+		c.mu.Unlock()
+		if after != nil {
+			after()
+		}
+		return false
+	}
 	c.mu.Unlock()
 	return true
 }
