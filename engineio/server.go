@@ -143,8 +143,8 @@ func (srv *Server) newSession(r *http.Request, transport string) *Session {
 		id:        newID(),
 		transport: transport,
 		req: Request{
-			Header:     r.Header,
-			URL:        r.URL,
+			Header:     sessionHeader(r.Header, transport == TransportWebSocket),
+			RequestURI: r.RequestURI,
 			Host:       r.Host,
 			RemoteAddr: r.RemoteAddr,
 			TLS:        r.TLS != nil,

@@ -27,12 +27,57 @@ const (
 
 // Request describes the HTTP request that opened a session.
 type Request struct {
-	Header     http.Header
-	URL        *url.URL
+	// Header holds the request's headers, except those of the WebSocket
+	// handshake itself (Upgrade, Connection, Sec-WebSocket-*), which mean
+	// nothing once the connection is open.
+	Header http.Header
+	// RequestURI is the unmodified request target ("/socket.io/?EIO=4&…").
+	RequestURI string
 	Host       string
 	RemoteAddr string
 	TLS        bool
 	Time       time.Time
+}
+
+// URL parses RequestURI (the session keeps the string, not the parsed URL).
+func (r *Request) URL() *url.URL {
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil {
+		return &url.URL{}
+	}
+	return u
+}
+
+// handshakeHeaders are dropped from Request.Header after a WebSocket upgrade.
+var handshakeHeaders = map[string]bool{
+	"Upgrade": true, "Connection": true,
+	"Sec-Websocket-Key": true, "Sec-Websocket-Version": true,
+	"Sec-Websocket-Extensions": true, "Sec-Websocket-Protocol": true,
+}
+
+// sessionHeader returns the headers a session keeps: for a WebSocket
+// handshake, a copy without the handshake's own headers (nil if none is
+// left); otherwise the request's map itself.
+func sessionHeader(h http.Header, websocket bool) http.Header {
+	if !websocket {
+		return h
+	}
+	n := 0
+	for k := range h {
+		if !handshakeHeaders[k] {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil // reads on a nil Header work
+	}
+	out := make(http.Header, n)
+	for k, v := range h {
+		if !handshakeHeaders[k] {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // SendOptions modify Session.Send.

@@ -14,10 +14,12 @@ import (
 type Handshake struct {
 	// Auth is the CONNECT payload (a JSON object; "{}" when the client sent none).
 	Auth json.RawMessage
-	// Headers are the headers of the connection's first request.
+	// Headers are the headers of the connection's first request (without
+	// the WebSocket handshake's own: Upgrade, Connection, Sec-WebSocket-*).
 	Headers http.Header
-	// URL is the first request's URL.
-	URL *url.URL
+	// URL is the first request's target ("/socket.io/?EIO=4&transport=…");
+	// parse it with Query or url.ParseRequestURI.
+	URL string
 	// Address is the client's address (host:port).
 	Address string
 	// Time is when the connection opened.
@@ -30,10 +32,11 @@ type Handshake struct {
 
 // Query returns the first request's query parameters.
 func (h *Handshake) Query() url.Values {
-	if h.URL == nil {
+	u, err := url.ParseRequestURI(h.URL)
+	if err != nil {
 		return url.Values{}
 	}
-	return h.URL.Query()
+	return u.Query()
 }
 
 func newHandshake(req *engineio.Request, auth []byte) Handshake {
@@ -43,7 +46,7 @@ func newHandshake(req *engineio.Request, auth []byte) Handshake {
 	return Handshake{
 		Auth:    auth,
 		Headers: req.Header,
-		URL:     req.URL,
+		URL:     req.RequestURI,
 		Address: req.RemoteAddr,
 		Time:    req.Time,
 		Secure:  req.TLS,

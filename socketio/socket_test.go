@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"errors"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -494,5 +495,31 @@ func TestOnConnectionAliasAsInNode(t *testing.T) {
 	ts.connect(t, "/", "")
 	if g := got.next(t); g != "connection /" {
 		t.Fatalf("got %q", g)
+	}
+}
+
+func TestHandshakeDescribesTheOpeningRequest(t *testing.T) {
+	io := NewServer(quietOptions())
+	got := newEvents[*Handshake]()
+	io.OnConnection(func(s *Socket) { got.add(s.Handshake()) })
+	ts := start(t, io)
+	h := http.Header{}
+	h.Set("Cookie", "session=abc")
+	h.Set("Origin", "http://example.test")
+	c, err := testclient.DialHeader(t, testclient.WSURL(ts.http.URL)+"/socket.io/?EIO=4&transport=websocket&room=42", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ReadText()
+	c.Text(`40{"token":"t"}`)
+	hs := got.next(t)
+	if hs.Headers.Get("Cookie") != "session=abc" || hs.Headers.Get("Sec-Websocket-Key") != "" || !hs.XDomain {
+		t.Fatalf("headers %v xdomain %v", hs.Headers, hs.XDomain)
+	}
+	if hs.Query().Get("room") != "42" || !strings.HasPrefix(hs.URL, "/socket.io/?") || string(hs.Auth) != `{"token":"t"}` {
+		t.Fatalf("url %q auth %s", hs.URL, hs.Auth)
+	}
+	if hs.Address == "" || hs.Time.IsZero() || hs.Secure {
+		t.Fatalf("address %q time %v secure %v", hs.Address, hs.Time, hs.Secure)
 	}
 }

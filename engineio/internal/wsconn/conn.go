@@ -82,12 +82,11 @@ type Conn struct {
 	mu         sync.Mutex
 	state      connState
 	queue      [][]byte // frames waiting to be written, in order
-	spare      [][]byte
-	queued     int  // bytes in queue
-	writing    bool // a goroutine owns the write side
-	waitOut    bool // the writer gave up on EAGAIN; EPOLLOUT resumes it
-	outEdge    bool // EPOLLOUT seen while no writer waited
-	shutWr     bool // our close frame is written and the write side shut
+	queued     int      // bytes in queue
+	writing    bool     // a goroutine owns the write side
+	waitOut    bool     // the writer gave up on EAGAIN; EPOLLOUT resumes it
+	outEdge    bool     // EPOLLOUT seen while no writer waited
+	shutWr     bool     // our close frame is written and the write side shut
 	closeCause error
 	linger     *time.Timer
 	notified   bool // OnClose was called
@@ -179,19 +178,21 @@ func (c *Conn) QueuedBytes() int {
 	return c.queued
 }
 
-// takeQueue hands the queued frames to the writer. Called with c.mu held.
+// takeQueue hands the queued frames to the writer; producers start a new
+// queue meanwhile. Called with c.mu held.
 func (c *Conn) takeQueue() [][]byte {
 	bufs := c.queue
-	c.queue = c.spare[:0]
-	c.spare = nil
+	c.queue = nil
 	return bufs
 }
 
-// recycle keeps a small written queue's backing array for reuse. Called with c.mu held.
+// recycle reuses a written queue's small backing array as the next queue if
+// nothing was queued meanwhile, so an idle connection keeps at most one
+// small array. Called with c.mu held.
 func (c *Conn) recycle(bufs [][]byte) {
 	clear(bufs)
-	if cap(bufs) <= 8 && c.spare == nil {
-		c.spare = bufs[:0]
+	if c.queue == nil && cap(bufs) <= 4 {
+		c.queue = bufs[:0]
 	}
 }
 
@@ -255,7 +256,7 @@ func (c *Conn) Abort(cause error) {
 		c.closeCause = cause
 	}
 	clear(c.queue)
-	c.queue, c.spare, c.queued = nil, nil, 0
+	c.queue, c.queued = nil, 0
 	if c.linger != nil {
 		c.linger.Stop()
 	}
