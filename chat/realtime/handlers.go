@@ -20,16 +20,16 @@ func (rt *Server) register(io *socketio.Server) {
 	// them, as passport.socketio does; anyone else gets connect_error
 	// "unauthorized".
 	io.Use(func(socket *socketio.Socket) error {
-		user, err := rt.authenticate(socket)
+		m, err := rt.authenticate(socket)
 		if err != nil {
 			return err
 		}
-		socket.SetData(user)
+		socket.SetData(m)
 		return nil
 	})
 
 	io.On("connection", func(socket *socketio.Socket, _ *socketio.Event) {
-		user := socket.Data().(*chat.User)
+		user := socket.Data().(*member).user
 
 		// currentUsers counts distinct users with at least one live
 		// connection: a second tab of the same user changes nothing.
@@ -86,15 +86,26 @@ type chatMessage struct {
 	At       time.Time `json:"at"`
 }
 
+// member is who a socket belongs to: the user, and the login session it
+// was opened with (logging out disconnects it).
+type member struct {
+	user    *chat.User
+	session string
+}
+
 // authenticate resolves the handshake's session cookie to its user.
-func (rt *Server) authenticate(socket *socketio.Socket) (*chat.User, error) {
+func (rt *Server) authenticate(socket *socketio.Socket) (*member, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req := (&http.Request{Header: socket.Handshake().Headers}).WithContext(ctx)
 	user, err := rt.cfg.Authenticate(req)
 	switch {
 	case err == nil:
-		return user, nil
+		m := &member{user: user}
+		if rt.cfg.SessionKey != nil {
+			m.session = rt.cfg.SessionKey(req)
+		}
+		return m, nil
 	case chat.ErrorCode(err) == chat.EUNAUTHORIZED:
 		return nil, &socketio.ConnectError{Message: "unauthorized"}
 	default:

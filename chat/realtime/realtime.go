@@ -28,6 +28,9 @@ type Config struct {
 	// Authenticate resolves a request's session cookie to its user; an error
 	// with code chat.EUNAUTHORIZED means "not logged in".
 	Authenticate func(*http.Request) (*chat.User, error)
+	// SessionKey identifies the login session of a request (optional); the
+	// sockets opened with a session are disconnected by EndSession.
+	SessionKey func(*http.Request) string
 	// CheckOrigin vets a handshake's Origin; refused handshakes never reach
 	// the sockets (this stops cross-site WebSocket hijacking).
 	CheckOrigin func(*http.Request) bool
@@ -87,6 +90,20 @@ func (rt *Server) Socket() *socketio.Server { return rt.io }
 
 // ServeHTTP serves /socket.io/ (and the client bundle).
 func (rt *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.io.ServeHTTP(w, r) }
+
+// EndSession disconnects the sockets opened with the login session key
+// (on logout): their clients see "io server disconnect" and do not
+// reconnect by themselves.
+func (rt *Server) EndSession(key string) {
+	if key == "" {
+		return
+	}
+	for _, s := range rt.io.Of("/").Sockets() {
+		if c, ok := s.Data().(*member); ok && c.session == key {
+			s.Disconnect(true)
+		}
+	}
+}
 
 // Shutdown disconnects every socket ("server shutting down") and waits for
 // their handlers, or for ctx.

@@ -56,6 +56,12 @@ func newEnv(t *testing.T) *env {
 			}
 			return nil, chat.Errorf(chat.EUNAUTHORIZED, "not logged in")
 		},
+		SessionKey: func(r *http.Request) string {
+			if c, err := r.Cookie("sb_session"); err == nil {
+				return "session-of-" + c.Value
+			}
+			return ""
+		},
 		CheckOrigin: func(r *http.Request) bool {
 			o := r.Header.Get("Origin")
 			return o == "" || o == "http://"+r.Host
@@ -315,4 +321,24 @@ func TestShutdownCountsEveryoneOut(t *testing.T) {
 	if n := e.rt.presence.Count(); n != 0 {
 		t.Fatalf("presence after shutdown %d", n)
 	}
+}
+
+func TestEndSessionDisconnectsOnlyThatSessionsSockets(t *testing.T) {
+	e := newEnv(t)
+	alice := e.open("alice")
+	alice.expect("chat history")
+	bob := e.open("bob")
+	bob.expect("chat history")
+	alice.expect("user")
+	e.rt.EndSession("session-of-alice")
+	for {
+		if msg := alice.ReadSkippingPongs(); msg == "41" {
+			break
+		}
+	}
+	bob.expectExactly("user count", "1")
+	bob.expectExactly("user", `{"username":"alice","name":"alice","currentUsers":1,"connected":false}`)
+	e.rt.EndSession("") // no session: nothing happens
+	bob.Text(`421["chat message","still here"]`)
+	bob.expect("chat message")
 }

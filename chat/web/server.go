@@ -105,6 +105,11 @@ type Server struct {
 	// chat page before the socket connects (chat.Presence.Count).
 	OnlineCount func() int
 
+	// OnSessionEnd, if set, is called with SessionKey's value when a session
+	// ends by logout, so that the realtime server can disconnect the sockets
+	// opened with it.
+	OnSessionEnd func(key string)
+
 	// Logger receives request errors and security events (discarded if
 	// nil).
 	Logger *slog.Logger

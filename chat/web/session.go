@@ -73,6 +73,16 @@ func (s *Server) authenticateToken(ctx context.Context, token string) (*chat.Use
 	return u, nil
 }
 
+// SessionKey identifies the session of r's cookie without revealing its
+// secret token (it is the token's hash, as stored); "" without a cookie.
+// OnSessionEnd receives the same key.
+func SessionKey(r *http.Request) string {
+	if token := sessionToken(r); token != "" {
+		return sessionID(token)
+	}
+	return ""
+}
+
 // sessionToken returns the session cookie's value, or "".
 func sessionToken(r *http.Request) string {
 	c, err := r.Cookie(SessionCookie)
@@ -111,6 +121,9 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 	if token := sessionToken(r); token != "" {
 		if err := s.sessions.DeleteSession(r.Context(), sessionID(token)); err != nil {
 			return err
+		}
+		if s.OnSessionEnd != nil {
+			s.OnSessionEnd(sessionID(token))
 		}
 	}
 	http.SetCookie(w, s.cookie(r, SessionCookie, "", -1))

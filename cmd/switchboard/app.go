@@ -39,6 +39,11 @@ type RealtimeDeps struct {
 	// logged-in user; its error has code chat.EUNAUTHORIZED when there is
 	// no valid session.
 	Authenticate func(*http.Request) (*chat.User, error)
+	// SessionKey identifies a request's login session (see
+	// web.SessionKey); EndSession, which the realtime server sets, is
+	// called with it on logout.
+	SessionKey func(*http.Request) string
+
 	// CheckOrigin reports whether the handshake's Origin may connect (the
 	// server's own origin and the configured AllowedOrigins).
 	CheckOrigin    func(*http.Request) bool
@@ -95,6 +100,7 @@ func NewMain() *Main {
 	m.NewRealtime = func(d RealtimeDeps) (Realtime, error) {
 		return realtime.New(realtime.Config{
 			Authenticate: d.Authenticate,
+			SessionKey:   d.SessionKey,
 			CheckOrigin:  d.CheckOrigin,
 			Presence:     d.Presence,
 			Poster:       d.Poster,
@@ -168,6 +174,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Presence:       m.Presence,
 			Poster:         m.Poster,
 			Authenticate:   m.Web.Authenticate,
+			SessionKey:     web.SessionKey,
 			CheckOrigin:    m.Web.CheckOrigin,
 			AllowedOrigins: m.Web.AllowedOrigins(),
 			Logger:         m.Logger,
@@ -176,6 +183,9 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("realtime: %w", err)
 		}
 		m.Web.Realtime = m.Realtime
+		if ender, ok := m.Realtime.(interface{ EndSession(key string) }); ok {
+			m.Web.OnSessionEnd = ender.EndSession
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -111,7 +111,7 @@
     if (socket.active) {
       setConnection('reconnecting', 'Reconnecting…');
     } else {
-      setConnection('offline', reason === 'io server disconnect' ? 'Disconnected by the server' : 'Disconnected');
+      setConnection('offline', reason === 'io server disconnect' ? 'Disconnected by the server — reload the page to rejoin' : 'Disconnected');
     }
   });
 
