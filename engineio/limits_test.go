@@ -174,7 +174,12 @@ func TestServerSideCloseDeliversQueuedPacketsToTheNextPoll(t *testing.T) {
 	if r := ts.h.waitReason(t); r != ReasonForcedClose {
 		t.Fatalf("reason %q", r)
 	}
-	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "4bye\x1e1" {
+	// The queue first, then the close packet in a poll of its own (as Node:
+	// the client would otherwise handle the close before the messages).
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "4bye" {
+		t.Fatalf("poll after close: %d %q", code, body)
+	}
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "1" {
 		t.Fatalf("last poll: %d %q", code, body)
 	}
 	if code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 {

@@ -87,11 +87,17 @@ respond:
 	packets := s.queue
 	s.queue, s.queued = nil, 0
 	var last *Packet
-	done := s.state != stateOpen
-	if done {
-		last = s.final
+	done := false
+	switch {
+	case s.state != stateOpen && len(packets) > 0:
+		// Closing with packets still queued: send them now and the close
+		// packet in the next poll, as Node does. The official client handles
+		// a payload's messages a tick late but its close packet at once, so
+		// in one response the close would overtake them.
+	case s.state != stateOpen:
+		last, done = s.final, true
 		s.draining = false
-	} else if len(packets) == 0 {
+	case len(packets) == 0:
 		last = s.srv.ctl.noop // probed or upgraded: end this poll
 	}
 	s.mu.Unlock()
