@@ -272,11 +272,13 @@ func (s *Socket) Disconnect(close bool) {
 }
 
 func (s *Socket) disconnect() {
-	if !s.connected.Load() {
+	// Closed first, then told: a client that closes its connection as soon
+	// as it reads the DISCONNECT cannot turn the reason into "transport close".
+	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
 	_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, 0)
-	s.close(ReasonServerNamespaceDisconnect)
+	s.client.run(func() { s.teardown(ReasonServerNamespaceDisconnect) })
 }
 
 // close marks the socket disconnected and schedules its teardown on the
