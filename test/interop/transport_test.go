@@ -1,0 +1,171 @@
+package interop
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"switchboard/socketio"
+)
+
+// echoServer serves the main namespace: sockets are tracked, "echo" is
+// recorded, emitted back with the same arguments and acknowledged with them,
+// and each socket is greeted with "welcome" (its transport) on connection.
+func echoServer(t *testing.T, opts *socketio.Options, h func(io *socketio.Server) http.Handler) (*server, *sockets) {
+	t.Helper()
+	if opts == nil {
+		opts = options()
+	}
+	io := socketio.NewServer(opts)
+	reg := newSockets()
+	io.OnConnection(func(s *socketio.Socket) {
+		reg.track(s)
+		_ = s.Emit("welcome", s.Transport())
+	})
+	io.On("echo", func(s *socketio.Socket, e *socketio.Event) {
+		reg.record(s, e)
+		_ = s.Emit("echo", echoArgs(e)...)
+		_ = e.Ack(echoArgs(e)...)
+	})
+	var handler http.Handler
+	if h != nil {
+		handler = h(io)
+	}
+	return serve(t, "127.0.0.1:0", io, handler), reg
+}
+
+// heartbeatOptions ping often, so that a few seconds cover many heartbeats,
+// with a pong deadline lenient enough for a loaded machine.
+func heartbeatOptions() *socketio.Options {
+	o := options()
+	o.Engine.PingInterval = 200 * time.Millisecond
+	o.Engine.PingTimeout = time.Second
+	return o
+}
+
+// roundTrip checks one exchange each way on transport: the client emits
+// "echo" with an ack, the server records it and answers, the server emits.
+func roundTrip(t *testing.T, n *node, reg *sockets, c, transport string) {
+	t.Helper()
+	seq := n.emitAck(t, c, 0, "echo", "ping over "+transport)
+	got := reg.event(t, c, "echo")
+	if got.Transport != transport {
+		t.Errorf("server handled the event on %q, want %q", got.Transport, transport)
+	}
+	ack := n.ackOf(t, c, seq)
+	sameArgs(t, ack, "ping over "+transport)
+	if ack.Transport != transport {
+		t.Errorf("client got the ack on %q, want %q", ack.Transport, transport)
+	}
+	echo := n.event(t, c, "echo")
+	sameArgs(t, echo, "ping over "+transport)
+
+	if err := reg.get(t, c).Emit("server says", "hello over "+transport, 42); err != nil {
+		t.Fatal(err)
+	}
+	ev := n.event(t, c, "server says")
+	sameArgs(t, ev, "hello over "+transport, 42)
+	if ev.Transport != transport {
+		t.Errorf("client got the event on %q, want %q", ev.Transport, transport)
+	}
+}
+
+// A client restricted to one transport connects, exchanges events both
+// ways, survives several heartbeats and never upgrades.
+func TestSingleTransport(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"polling", "websocket"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			srv, reg := echoServer(t, heartbeatOptions(), nil)
+			n := startNode(t, "client.mjs")
+			conn := n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"transports": []string{transport}})})
+			if conn.Transport != transport {
+				t.Errorf("client connected over %q, want %q", conn.Transport, transport)
+			}
+			s := reg.get(t, "a")
+			if conn.Sid != s.ID() {
+				t.Errorf("client socket id %q, server's %q", conn.Sid, s.ID())
+			}
+			if s.Transport() != transport {
+				t.Errorf("server sees transport %q, want %q", s.Transport(), transport)
+			}
+			sameArgs(t, n.event(t, "a", "welcome"), transport)
+			roundTrip(t, n, reg, "a", transport)
+
+			time.Sleep(1500 * time.Millisecond) // ~7 heartbeats
+			if tr := n.transport(t, "a"); !tr.Connected || tr.Name != transport {
+				t.Errorf("after the heartbeats the client is on %q, connected %v", tr.Name, tr.Connected)
+			}
+			if !s.Connected() {
+				t.Error("the server disconnected the socket")
+			}
+			roundTrip(t, n, reg, "a", transport)
+			n.none(t, 0, "a disconnection or an upgrade", func(r *report) bool {
+				return r.T == "disconnect" || r.T == "upgrade"
+			})
+			reg.gone.none(t, 0, "disconnection")
+		})
+	}
+}
+
+// With the default transports the client starts on polling and upgrades to
+// WebSocket. The test holds the WebSocket handshake back until traffic has
+// flowed over polling, then lets the upgrade finish and checks traffic again.
+func TestUpgradeFromPollingToWebSocket(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	held := make(chan struct{}, 1)
+	srv, reg := echoServer(t, heartbeatOptions(), func(io *socketio.Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			if q.Get("transport") == "websocket" && q.Get("sid") != "" { // the upgrade probe
+				select {
+				case held <- struct{}{}:
+				default:
+				}
+				select {
+				case <-gate:
+				case <-r.Context().Done():
+					return
+				case <-time.After(waitTimeout):
+				}
+			}
+			io.ServeHTTP(w, r)
+		})
+	})
+	n := startNode(t, "client.mjs")
+	conn := n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", nil)})
+	if conn.Transport != "polling" {
+		t.Fatalf("client connected over %q, want polling first", conn.Transport)
+	}
+	if open := n.want(t, "open", "a"); open.Transport != "polling" {
+		t.Fatalf("engine opened over %q, want polling", open.Transport)
+	}
+	sameArgs(t, n.event(t, "a", "welcome"), "polling")
+	select {
+	case <-held:
+	case <-time.After(waitTimeout):
+		t.Fatal("the client never tried to upgrade")
+	}
+	roundTrip(t, n, reg, "a", "polling")
+	if got := reg.get(t, "a").Transport(); got != "polling" {
+		t.Fatalf("server sees %q before the upgrade", got)
+	}
+
+	close(gate)
+	if up := n.want(t, "upgrade", "a"); up.Transport != "websocket" {
+		t.Fatalf("client upgraded to %q", up.Transport)
+	}
+	roundTrip(t, n, reg, "a", "websocket")
+	if got := reg.get(t, "a").Transport(); got != "websocket" {
+		t.Fatalf("server sees %q after the upgrade", got)
+	}
+	if tr := n.transport(t, "a"); tr.Name != "websocket" || !tr.Connected {
+		t.Fatalf("client engine on %q, connected %v", tr.Name, tr.Connected)
+	}
+	time.Sleep(time.Second) // heartbeats over the upgraded connection
+	roundTrip(t, n, reg, "a", "websocket")
+	n.none(t, 0, "a disconnection", func(r *report) bool { return r.T == "disconnect" })
+	reg.gone.none(t, 0, "disconnection")
+}
