@@ -8,8 +8,8 @@ import (
 	"switchboard/socketio"
 )
 
-// echoServer serves the main namespace: sockets are tracked, "echo" is
-// recorded, emitted back with the same arguments and acknowledged with them,
+// echoServer serves the main namespace: sockets are tracked, every event is
+// recorded, "echo" is emitted back with the same arguments and acknowledged with them,
 // and each socket is greeted with "welcome" (its transport) on connection.
 func echoServer(t *testing.T, opts *socketio.Options, h func(io *socketio.Server) http.Handler) (*server, *sockets) {
 	t.Helper()
@@ -20,10 +20,10 @@ func echoServer(t *testing.T, opts *socketio.Options, h func(io *socketio.Server
 	reg := newSockets()
 	io.OnConnection(func(s *socketio.Socket) {
 		reg.track(s)
+		s.OnAny(reg.record)
 		_ = s.Emit("welcome", s.Transport())
 	})
 	io.On("echo", func(s *socketio.Socket, e *socketio.Event) {
-		reg.record(s, e)
 		_ = s.Emit("echo", echoArgs(e)...)
 		_ = e.Ack(echoArgs(e)...)
 	})
