@@ -68,6 +68,9 @@ type node struct {
 	stdin io.WriteCloser
 	done  chan struct{} // closed when the process has exited
 
+	timeout time.Duration // of each wait for a report (default waitTimeout)
+	grace   time.Duration // for exiting after stdin closes, before SIGKILL (default 2 s)
+
 	mu       sync.Mutex
 	reports  []*report
 	consumed []bool
@@ -100,7 +103,8 @@ func startNode(t *testing.T, script string, args ...string) *node {
 	t.Helper()
 	requireNode(t)
 	cmd := exec.Command(nodeBin, append([]string{"js/" + script}, args...)...)
-	n := &node{t: t, name: script, cmd: cmd, done: make(chan struct{}), changed: make(chan struct{})}
+	n := &node{t: t, name: script, cmd: cmd, done: make(chan struct{}), changed: make(chan struct{}),
+		timeout: waitTimeout, grace: 2 * time.Second}
 	cmd.Stderr = &n.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -114,7 +118,7 @@ func startNode(t *testing.T, script string, args ...string) *node {
 	}
 	go n.read(stdout)
 	t.Cleanup(n.stop)
-	n.want(t, "ready", "")
+	n.waitFor(t, "ready", func(r *report) bool { return r.T == "ready" })
 	return n
 }
 
@@ -148,7 +152,7 @@ func (n *node) stop() {
 	_ = n.stdin.Close()
 	select {
 	case <-n.done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(n.grace):
 		_ = n.cmd.Process.Kill()
 		<-n.done
 	}
@@ -295,11 +299,11 @@ func (n *node) event(t *testing.T, c, event string) *report {
 }
 
 // waitFor returns the first unconsumed report matching match and marks it
-// consumed, waiting up to waitTimeout. An "error" report of the script, or
+// consumed, waiting up to n.timeout. An "error" report of the script, or
 // its exit, fails the test.
 func (n *node) waitFor(t *testing.T, what string, match func(*report) bool) *report {
 	t.Helper()
-	deadline := time.NewTimer(waitTimeout)
+	deadline := time.NewTimer(n.timeout)
 	defer deadline.Stop()
 	for {
 		n.mu.Lock()
@@ -326,7 +330,7 @@ func (n *node) waitFor(t *testing.T, what string, match func(*report) bool) *rep
 				t.Fatalf("node %s exited while waiting for %s", n.name, what)
 			}
 		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for node %s to report %s", waitTimeout, n.name, what)
+			t.Fatalf("timed out after %v waiting for node %s to report %s", n.timeout, n.name, what)
 		}
 	}
 }
