@@ -2,6 +2,7 @@ package interop
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,31 +110,57 @@ func TestSingleTransport(t *testing.T) {
 	}
 }
 
+// upgradeGate holds the WebSocket requests that upgrade a polling session
+// until release is called; held receives a value when one arrives.
+type upgradeGate struct {
+	gate    chan struct{}
+	held    chan struct{}
+	release func()
+}
+
+func newUpgradeGate() *upgradeGate {
+	g := &upgradeGate{gate: make(chan struct{}), held: make(chan struct{}, 1)}
+	var once sync.Once
+	g.release = func() { once.Do(func() { close(g.gate) }) }
+	return g
+}
+
+func (g *upgradeGate) wrap(io *socketio.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("transport") == "websocket" && q.Get("sid") != "" { // the upgrade probe
+			select {
+			case g.held <- struct{}{}:
+			default:
+			}
+			select {
+			case <-g.gate:
+			case <-r.Context().Done():
+				return
+			case <-time.After(waitTimeout):
+			}
+		}
+		io.ServeHTTP(w, r)
+	})
+}
+
+// waitHeld waits until the client tries to upgrade.
+func (g *upgradeGate) waitHeld(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.held:
+	case <-time.After(waitTimeout):
+		t.Fatal("the client never tried to upgrade")
+	}
+}
+
 // With the default transports the client starts on polling and upgrades to
 // WebSocket. The test holds the WebSocket handshake back until traffic has
 // flowed over polling, then lets the upgrade finish and checks traffic again.
 func TestUpgradeFromPollingToWebSocket(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	held := make(chan struct{}, 1)
-	srv, reg := echoServer(t, heartbeatOptions(), func(io *socketio.Server) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			q := r.URL.Query()
-			if q.Get("transport") == "websocket" && q.Get("sid") != "" { // the upgrade probe
-				select {
-				case held <- struct{}{}:
-				default:
-				}
-				select {
-				case <-gate:
-				case <-r.Context().Done():
-					return
-				case <-time.After(waitTimeout):
-				}
-			}
-			io.ServeHTTP(w, r)
-		})
-	})
+	gate := newUpgradeGate()
+	srv, reg := echoServer(t, heartbeatOptions(), gate.wrap)
 	n := startNode(t, "client.mjs")
 	conn := n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", nil)})
 	if conn.Transport != "polling" {
@@ -143,17 +170,13 @@ func TestUpgradeFromPollingToWebSocket(t *testing.T) {
 		t.Fatalf("engine opened over %q, want polling", open.Transport)
 	}
 	sameArgs(t, n.event(t, "a", "welcome"), "polling")
-	select {
-	case <-held:
-	case <-time.After(waitTimeout):
-		t.Fatal("the client never tried to upgrade")
-	}
+	gate.waitHeld(t)
 	roundTrip(t, n, reg, "a", "polling")
 	if got := reg.get(t, "a").Transport(); got != "polling" {
 		t.Fatalf("server sees %q before the upgrade", got)
 	}
 
-	close(gate)
+	gate.release()
 	if up := n.want(t, "upgrade", "a"); up.Transport != "websocket" {
 		t.Fatalf("client upgraded to %q", up.Transport)
 	}
@@ -168,4 +191,68 @@ func TestUpgradeFromPollingToWebSocket(t *testing.T) {
 	roundTrip(t, n, reg, "a", "websocket")
 	n.none(t, 0, "a disconnection", func(r *report) bool { return r.T == "disconnect" })
 	reg.gone.none(t, 0, "disconnection")
+}
+
+// Events flowing both ways while the connection upgrades are neither lost
+// nor reordered: the server emits 300 events and the client 300, one every
+// 3 ms each, and the upgrade is let through while they flow.
+func TestNoLossAcrossTheUpgrade(t *testing.T) {
+	t.Parallel()
+	const count = 300
+	gate := newUpgradeGate()
+	srv, reg := echoServer(t, nil, gate.wrap)
+	n := startNode(t, "client.mjs")
+	n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", nil)})
+	n.event(t, "a", "welcome")
+	s := reg.get(t, "a")
+	gate.waitHeld(t)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the server's stream
+		defer wg.Done()
+		for i := range count {
+			if err := s.Emit("tick", i, s.Transport()); err != nil {
+				t.Errorf("emit %d: %v", i, err)
+				return
+			}
+			time.Sleep(3 * time.Millisecond)
+		}
+	}()
+	defer wg.Wait()
+	n.send(t, map[string]any{"op": "burst", "c": "a", "event": "tock", "count": count, "interval": 3})
+	time.Sleep(150 * time.Millisecond)
+	gate.release()
+	if up := n.want(t, "upgrade", "a"); up.Transport != "websocket" {
+		t.Fatalf("upgraded to %q", up.Transport)
+	}
+
+	// the client received every tick, in order, over both transports
+	via := map[string]int{}
+	for i := range count {
+		ev := n.event(t, "a", "tick")
+		if got := ev.arg(t, 0); got != float64(i) {
+			t.Fatalf("client: tick %v arrived where %d was expected", got, i)
+		}
+		via[ev.Transport]++
+	}
+	if via["polling"] == 0 || via["websocket"] == 0 {
+		t.Errorf("client received ticks over %v, want both transports", via)
+	}
+	// the server received every tock, in order, over both transports
+	n.want(t, "burst_done", "a")
+	via = map[string]int{}
+	for i := range count {
+		got := reg.event(t, "a", "tock")
+		var j int
+		if err := got.Event.Args.Decode(0, &j); err != nil || j != i {
+			t.Fatalf("server: tock %d (%v) arrived where %d was expected", j, err, i)
+		}
+		via[got.Transport]++
+	}
+	if via["polling"] == 0 || via["websocket"] == 0 {
+		t.Errorf("server received tocks over %v, want both transports", via)
+	}
+	wg.Wait()
+	roundTrip(t, n, reg, "a", "websocket")
 }

@@ -14,12 +14,15 @@
 //       {"args":[...]} | {"echo":true} | {..., "delay": ms}. Events without a
 //       spec are reported and never acknowledged.
 //   {"op":"emit","c":"a","event":"e","args":[...],"ack":true,"seq":1,"timeout":ms}
+//   {"op":"burst","c":"a","event":"e","count":N,"interval":ms}
+//       emits event with 0…N-1, one every interval ms, then reports burst_done
 //   {"op":"disconnect","c":"a"}   socket.disconnect()
 //   {"op":"reconnect","c":"a"}    socket.connect()
 //   {"op":"transport","c":"a"}    reports the engine's current transport
 //
 // Reports: ready, open, upgrade, connect, connect_error, disconnect, event,
-// ack, reconnect_attempt, reconnect_error, reconnect, transport, error.
+// ack, burst_done, reconnect_attempt, reconnect_error, reconnect, transport,
+// error.
 import readline from "node:readline";
 import { io } from "socket.io-client";
 
@@ -138,6 +141,18 @@ function emit(cmd) {
   });
 }
 
+function burst(cmd) {
+  const s = socket(cmd.c);
+  let i = 0;
+  const timer = setInterval(() => {
+    s.emit(cmd.event, i, transportOf(s));
+    if (++i === cmd.count) {
+      clearInterval(timer);
+      out({ t: "burst_done", c: cmd.c, n: i });
+    }
+  }, cmd.interval);
+}
+
 function socket(c) {
   const s = sockets.get(c);
   if (!s) throw new Error(`no socket ${c}`);
@@ -150,6 +165,8 @@ function handle(cmd) {
       return connect(cmd);
     case "emit":
       return emit(cmd);
+    case "burst":
+      return burst(cmd);
     case "disconnect":
       return socket(cmd.c).disconnect();
     case "reconnect":
