@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"switchboard/engineio"
 	"switchboard/socketio"
 )
 
@@ -108,4 +111,56 @@ func TestChromiumPage(t *testing.T) {
 	b.send(t, map[string]any{"op": "waitText", "text": "go: over WebSocket"})
 	b.want(t, "shown", "page")
 	reg.gone.none(t, 0, "disconnection")
+
+	// cross-origin: the page connects to two other servers over polling
+	// (XMLHttpRequest, so CORS applies), with credentials
+	for _, c := range []struct {
+		name    string
+		cors    *engineio.CORS
+		allowed bool
+	}{
+		{"cross", &engineio.CORS{Origins: []string{"*"}, Credentials: true}, true},
+		{"refused", &engineio.CORS{Origins: []string{"http://example.com"}, Credentials: true}, false},
+	} {
+		opts := options()
+		opts.Engine.CORS = c.cors
+		other := socketio.NewServer(opts)
+		otherReg := newSockets()
+		other.OnConnection(otherReg.track)
+		other.On("ping", func(s *socketio.Socket, e *socketio.Event) {
+			text, _ := e.Args.String(0)
+			_ = e.Ack(map[string]string{"text": "pong " + text, "origin": s.Handshake().Headers.Get("Origin")})
+		})
+		otherSrv := serve(t, "127.0.0.1:0", other, nil)
+		b.send(t, map[string]any{"op": "eval", "expr": `(async () => {
+			const other = io(` + strconv.Quote(otherSrv.URL) + `, {
+				transports: ["polling"], withCredentials: true, reconnection: false,
+				auth: { name: ` + strconv.Quote(c.name) + ` },
+			});
+			try {
+				await new Promise((resolve, reject) => {
+					other.once("connect", resolve);
+					other.once("connect_error", reject);
+				});
+			} catch (err) {
+				return "connect_error: " + err.message;
+			}
+			return await other.timeout(5000).emitWithAck("ping", "cross-origin ✓");
+		})()`})
+		result := b.want(t, "eval", "page").Text
+		if !c.allowed {
+			if result != `"connect_error: xhr poll error"` {
+				t.Errorf("refused origin: the page got %s, want a connect_error", result)
+			}
+			otherReg.connections.none(t, 0, "connection from a refused origin")
+			continue
+		}
+		var ack struct{ Text, Origin string }
+		if err := json.Unmarshal([]byte(result), &ack); err != nil || ack.Text != "pong cross-origin ✓" || ack.Origin != srv.URL {
+			t.Errorf("cross-origin ack %s (%v), want the pong and origin %s", result, err, srv.URL)
+		}
+		if s := otherReg.get(t, c.name); !s.Handshake().XDomain || s.Transport() != "polling" {
+			t.Errorf("cross-origin socket: XDomain %v, transport %s", s.Handshake().XDomain, s.Transport())
+		}
+	}
 }
