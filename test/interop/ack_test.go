@@ -286,3 +286,35 @@ func TestBroadcastEmitWithAck(t *testing.T) {
 	}
 	n.none(t, 0, "a disconnection", func(r *report) bool { return r.T == "disconnect" })
 }
+
+// An EmitWithAck waiting for a client that leaves returns ErrDisconnected
+// at once, not at its deadline.
+func TestEmitWithAckEndsWhenTheClientLeaves(t *testing.T) {
+	t.Parallel()
+	srv, reg := echoServer(t, nil, nil)
+	n := startNode(t, "client.mjs")
+	n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", nil)})
+	s := reg.get(t, "a")
+	errc := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*waitTimeout)
+		defer cancel()
+		_, err := s.EmitWithAck(ctx, "ignored")
+		errc <- err
+	}()
+	n.event(t, "a", "ignored")
+	start := time.Now()
+	n.send(t, map[string]any{"op": "disconnect", "c": "a"})
+	select {
+	case err := <-errc:
+		if !errors.Is(err, socketio.ErrDisconnected) {
+			t.Errorf("EmitWithAck: %v, want ErrDisconnected", err)
+		}
+		if d := time.Since(start); d > waitTimeout/2 {
+			t.Errorf("EmitWithAck returned %v after the disconnection", d)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("EmitWithAck still waits for a client that left")
+	}
+	reg.disconnected(t, "a", socketio.ReasonClientNamespaceDisconnect)
+}
