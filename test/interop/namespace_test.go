@@ -142,11 +142,16 @@ func TestMiddlewareRefusal(t *testing.T) {
 	})
 	reg.connections.none(t, 0, "connection")
 
-	n.connected(t, "good", srv.URL+"/admin", clientOpts{Opts: merge(fast, map[string]any{"auth": map[string]any{"token": "s3cret", "name": "good"}})})
-	if got := reg.connections.next(t, "connection"); got != "good" {
+	// as the Socket.IO docs suggest: set socket.auth and connect again
+	n.send(t, map[string]any{"op": "reconnect", "c": "bad", "auth": map[string]any{"token": "s3cret", "name": "bad"}})
+	conn := n.want(t, "connect", "bad")
+	if got := reg.connections.next(t, "connection"); got != "bad" {
 		t.Fatalf("connection of %q", got)
 	}
-	sameArgs(t, n.event(t, "good", "welcome"), "/admin")
+	if s := reg.get(t, "bad"); s.ID() != conn.Sid || s.Namespace().Name() != "/admin" {
+		t.Fatalf("server socket %s in %s, client sid %s", s.ID(), s.Namespace().Name(), conn.Sid)
+	}
+	sameArgs(t, n.event(t, "bad", "welcome"), "/admin")
 }
 
 func merge(maps ...map[string]any) map[string]any {

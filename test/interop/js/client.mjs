@@ -17,7 +17,7 @@
 //   {"op":"burst","c":"a","event":"e","count":N,"interval":ms}
 //       emits event with 0…N-1, one every interval ms, then reports burst_done
 //   {"op":"disconnect","c":"a"}   socket.disconnect()
-//   {"op":"reconnect","c":"a"}    socket.connect()
+//   {"op":"reconnect","c":"a","auth":{...}}   socket.connect(), with new auth if given
 //   {"op":"transport","c":"a"}    reports the engine's current transport
 //
 // Reports: ready, open, upgrade, connect, connect_error, disconnect, event,
@@ -169,8 +169,11 @@ function handle(cmd) {
       return burst(cmd);
     case "disconnect":
       return socket(cmd.c).disconnect();
-    case "reconnect":
-      return socket(cmd.c).connect();
+    case "reconnect": {
+      const s = socket(cmd.c);
+      if (cmd.auth) s.auth = cmd.auth;
+      return s.connect();
+    }
     case "transport": {
       const s = socket(cmd.c);
       return out({ t: "transport", c: cmd.c, name: transportOf(s), connected: s.connected });
