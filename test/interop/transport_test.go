@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"net/http"
 	"sync"
 	"testing"
@@ -194,8 +195,9 @@ func TestUpgradeFromPollingToWebSocket(t *testing.T) {
 }
 
 // Events flowing both ways while the connection upgrades are neither lost
-// nor reordered: the server emits 300 events and the client 300, one every
-// 3 ms each, and the upgrade is let through while they flow.
+// nor reordered: the server emits 300 events and the client 300 (every
+// tenth with a binary attachment), one every 3 ms each, and the upgrade is
+// let through while they flow.
 func TestNoLossAcrossTheUpgrade(t *testing.T) {
 	t.Parallel()
 	const count = 300
@@ -212,7 +214,13 @@ func TestNoLossAcrossTheUpgrade(t *testing.T) {
 	go func() { // the server's stream
 		defer wg.Done()
 		for i := range count {
-			if err := s.Emit("tick", i, s.Transport()); err != nil {
+			var err error
+			if i%10 == 0 {
+				err = s.Emit("tick", i, s.Transport(), []byte{byte(i), 1, 2, 3})
+			} else {
+				err = s.Emit("tick", i, s.Transport())
+			}
+			if err != nil {
 				t.Errorf("emit %d: %v", i, err)
 				return
 			}
@@ -220,7 +228,7 @@ func TestNoLossAcrossTheUpgrade(t *testing.T) {
 		}
 	}()
 	defer wg.Wait()
-	n.send(t, map[string]any{"op": "burst", "c": "a", "event": "tock", "count": count, "interval": 3})
+	n.send(t, map[string]any{"op": "burst", "c": "a", "event": "tock", "count": count, "interval": 3, "binaryEvery": 10})
 	time.Sleep(150 * time.Millisecond)
 	gate.release()
 	if up := n.want(t, "upgrade", "a"); up.Transport != "websocket" {
@@ -233,6 +241,11 @@ func TestNoLossAcrossTheUpgrade(t *testing.T) {
 		ev := n.event(t, "a", "tick")
 		if got := ev.arg(t, 0); got != float64(i) {
 			t.Fatalf("client: tick %v arrived where %d was expected", got, i)
+		}
+		if i%10 == 0 {
+			if len(ev.Args) != 3 || !bytes.Equal(binBytes(t, ev.arg(t, 2)), []byte{byte(i), 1, 2, 3}) {
+				t.Fatalf("client: tick %d without its binary attachment: %s", i, ev)
+			}
 		}
 		via[ev.Transport]++
 	}
@@ -247,6 +260,11 @@ func TestNoLossAcrossTheUpgrade(t *testing.T) {
 		var j int
 		if err := got.Event.Args.Decode(0, &j); err != nil || j != i {
 			t.Fatalf("server: tock %d (%v) arrived where %d was expected", j, err, i)
+		}
+		if i%10 == 0 {
+			if b, err := got.Event.Args.Bytes(2); err != nil || !bytes.Equal(b, []byte{byte(i), 1, 2, 3}) {
+				t.Fatalf("server: tock %d without its binary attachment: %q, %v", i, b, err)
+			}
 		}
 		via[got.Transport]++
 	}

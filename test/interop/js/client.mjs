@@ -14,8 +14,9 @@
 //       {"args":[...]} | {"echo":true} | {..., "delay": ms}. Events without a
 //       spec are reported and never acknowledged.
 //   {"op":"emit","c":"a","event":"e","args":[...],"ack":true,"seq":1,"timeout":ms}
-//   {"op":"burst","c":"a","event":"e","count":N,"interval":ms}
-//       emits event with 0…N-1, one every interval ms, then reports burst_done
+//   {"op":"burst","c":"a","event":"e","count":N,"interval":ms,"binaryEvery":K}
+//       emits event with i = 0…N-1 and the transport, one every interval ms
+//       (every K-th with a Buffer [i&255,1,2,3] too), then reports burst_done
 //   {"op":"disconnect","c":"a"}   socket.disconnect()
 //   {"op":"reconnect","c":"a","auth":{...}}   socket.connect(), with new auth if given
 //   {"op":"transport","c":"a"}    reports the engine's current transport
@@ -145,7 +146,8 @@ function burst(cmd) {
   const s = socket(cmd.c);
   let i = 0;
   const timer = setInterval(() => {
-    s.emit(cmd.event, i, transportOf(s));
+    if (cmd.binaryEvery && i % cmd.binaryEvery === 0) s.emit(cmd.event, i, transportOf(s), Buffer.from([i & 255, 1, 2, 3]));
+    else s.emit(cmd.event, i, transportOf(s));
     if (++i === cmd.count) {
       clearInterval(timer);
       out({ t: "burst_done", c: cmd.c, n: i });
