@@ -13,16 +13,23 @@ import (
 var fastReconnect = map[string]any{"reconnectionDelay": 50, "reconnectionDelayMax": 100}
 
 // Socket.Disconnect(true) reaches the client as "io server disconnect"
-// (before the connection closes) and the client does not reconnect.
+// (before the connection closes) on each of its namespaces, and the client
+// does not reconnect.
 func TestServerDisconnectClosesTheConnection(t *testing.T) {
 	t.Parallel()
 	for _, transport := range []string{"polling", "websocket"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
-			srv, reg := echoServer(t, nil, nil)
+			srv, reg := adminServer(t)
 			n := startNode(t, "client.mjs")
 			n.connected(t, "a", srv.URL, clientOpts{Opts: merge(auth("a", fastReconnect), map[string]any{"transports": []string{transport}})})
 			n.event(t, "a", "welcome")
+			reg.connections.next(t, "connection")
+			n.connected(t, "a-admin", "/admin", clientOpts{
+				SameManagerAs: "a",
+				Opts:          map[string]any{"auth": map[string]any{"name": "a-admin", "token": "s3cret"}},
+			})
+			n.event(t, "a-admin", "welcome")
 			reg.connections.next(t, "connection")
 
 			reg.get(t, "a").Disconnect(true)
@@ -33,11 +40,20 @@ func TestServerDisconnectClosesTheConnection(t *testing.T) {
 			// but its DISCONNECT packet on the next tick, so a close in the
 			// same payload makes it see "transport close" (and schedule a
 			// reconnection) first.
-			d := n.want(t, "disconnect", "a")
-			if d.Reason != "io server disconnect" || d.Active == nil || *d.Active {
-				t.Errorf("client: %s, want reason \"io server disconnect\" and not active", d)
+			for _, c := range []string{"a", "a-admin"} {
+				d := n.want(t, "disconnect", c)
+				if d.Reason != "io server disconnect" || d.Active == nil || *d.Active {
+					t.Errorf("client: %s, want reason \"io server disconnect\" and not active", d)
+				}
 			}
-			reg.disconnected(t, "a", socketio.ReasonServerNamespaceDisconnect)
+			left := map[string]socketio.DisconnectReason{}
+			for range 2 {
+				g := reg.gone.next(t, "disconnection")
+				left[g.Socket] = g.Reason
+			}
+			if left["a"] != socketio.ReasonServerNamespaceDisconnect || left["a-admin"] != socketio.ReasonServerNamespaceDisconnect {
+				t.Errorf("server saw %v, want both with %q", left, socketio.ReasonServerNamespaceDisconnect)
+			}
 			n.none(t, time.Second, "a second disconnection or a reconnection", func(r *report) bool {
 				return r.T == "disconnect" || r.T == "reconnect_attempt" || r.T == "connect" || r.T == "connect_error"
 			})
