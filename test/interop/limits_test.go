@@ -1,9 +1,13 @@
 package interop
 
 import (
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"switchboard/socketio"
 )
 
 // A message over MaxHTTPBufferSize (default 1e6) is not delivered and costs
@@ -49,5 +53,60 @@ func TestOversizedMessageCostsTheConnection(t *testing.T) {
 			n.event(t, "a", "echo")
 			reg.events.none(t, 0, "event") // the oversized one never arrives
 		})
+	}
+}
+
+// The client sizes its polling batches by the maxPayload the handshake
+// announces (MaxHTTPBufferSize): with a small limit, many messages sent at
+// once go in several requests, none refused.
+func TestPollingBatchesRespectMaxPayload(t *testing.T) {
+	t.Parallel()
+	opts := options()
+	opts.Engine.MaxHTTPBufferSize = 10_000
+	var mu sync.Mutex
+	var posts []int64 // body sizes
+	srv, reg := echoServer(t, opts, func(io *socketio.Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				mu.Lock()
+				posts = append(posts, r.ContentLength)
+				mu.Unlock()
+			}
+			io.ServeHTTP(w, r)
+		})
+	})
+	srv.On("chunk", func(s *socketio.Socket, e *socketio.Event) {})
+	n := startNode(t, "client.mjs")
+	n.connected(t, "a", srv.URL, clientOpts{Opts: merge(auth("a", nil), map[string]any{"transports": []string{"polling"}})})
+	n.event(t, "a", "welcome")
+	const count = 30
+	chunk := strings.Repeat("ünïcödé ✓ ", 150) // 2,100 bytes of UTF-8, 1,500 characters
+	for i := range count {
+		n.emit(t, "a", "chunk", i, chunk)
+	}
+	for i := range count {
+		got := reg.event(t, "a", "chunk")
+		var j int
+		var text string
+		if err := got.Event.Args.Decode(0, &j); err != nil || j != i {
+			t.Fatalf("chunk %d (%v) where %d was expected", j, err, i)
+		}
+		if err := got.Event.Args.Decode(1, &text); err != nil || text != chunk {
+			t.Fatalf("chunk %d: %d bytes (%v)", i, len(text), err)
+		}
+	}
+	n.none(t, 0, "a disconnection", func(r *report) bool { return r.T == "disconnect" })
+	reg.gone.none(t, 0, "disconnection")
+	mu.Lock()
+	defer mu.Unlock()
+	batched := false
+	for _, size := range posts {
+		if size > 10_000 {
+			t.Errorf("a POST of %d bytes, over the announced maxPayload", size)
+		}
+		batched = batched || size > 2*2_100
+	}
+	if !batched {
+		t.Errorf("POST sizes %v: the client never batched", posts)
 	}
 }
