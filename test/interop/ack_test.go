@@ -318,3 +318,29 @@ func TestEmitWithAckEndsWhenTheClientLeaves(t *testing.T) {
 	}
 	reg.disconnected(t, "a", socketio.ReasonClientNamespaceDisconnect)
 }
+
+// With the client's retries option (at-least-once delivery) every emit asks
+// for an acknowledgement and waits for it before the next one: a server
+// that acknowledges gets each event exactly once, in order.
+func TestClientRetriesOption(t *testing.T) {
+	t.Parallel()
+	srv, reg := echoServer(t, nil, nil)
+	n := startNode(t, "client.mjs")
+	n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"retries": 3, "ackTimeout": 2000})})
+	n.event(t, "a", "welcome")
+	for i := range 10 {
+		n.emit(t, "a", "echo", i)
+	}
+	for i := range 10 {
+		got := reg.event(t, "a", "echo")
+		if !got.Event.HasAck() {
+			t.Errorf("event %d: the client asked for no acknowledgement", i)
+		}
+		var j int
+		if err := got.Event.Args.Decode(0, &j); err != nil || j != i {
+			t.Fatalf("event %d (%v) where %d was expected", j, err, i)
+		}
+		sameArgs(t, n.event(t, "a", "echo"), i)
+	}
+	reg.events.none(t, 2500*time.Millisecond, "event (a retry)")
+}
