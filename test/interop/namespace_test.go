@@ -154,6 +154,41 @@ func TestMiddlewareRefusal(t *testing.T) {
 	sameArgs(t, n.event(t, "bad", "welcome"), "/admin")
 }
 
+// The docs' pattern for refused credentials — in the connect_error handler,
+// set socket.auth and call socket.connect() — works on a connection shared
+// with another namespace, which stays connected.
+func TestRetryWithNewAuthOnASharedConnection(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"polling", "websocket"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			srv, reg := adminServer(t)
+			n := startNode(t, "client.mjs")
+			n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"transports": []string{transport}})})
+			n.event(t, "a", "welcome")
+			n.connect(t, "adm", "/admin", clientOpts{
+				SameManagerAs: "a",
+				Opts:          map[string]any{"auth": map[string]any{"name": "adm", "token": "wrong"}},
+				RetryAuth:     map[string]any{"name": "adm", "token": "s3cret"},
+			})
+			if ce := n.want(t, "connect_error", "adm"); ce.Message != "unauthorized" {
+				t.Fatalf("connect_error %q", ce.Message)
+			}
+			conn := n.want(t, "connect", "adm")
+			if s := reg.get(t, "adm"); s.ID() != conn.Sid {
+				t.Fatalf("client sid %s, server's %s", conn.Sid, s.ID())
+			}
+			n.event(t, "adm", "welcome")
+			if c := srv.Engine().Count(); c != 1 {
+				t.Errorf("%d Engine.IO sessions, want one shared by both namespaces", c)
+			}
+			roundTrip(t, n, reg, "a", transport)
+			n.none(t, 0, "a disconnection", func(r *report) bool { return r.T == "disconnect" })
+			reg.gone.none(t, 0, "disconnection")
+		})
+	}
+}
+
 func merge(maps ...map[string]any) map[string]any {
 	out := map[string]any{}
 	for _, m := range maps {

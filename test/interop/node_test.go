@@ -206,6 +206,9 @@ type clientOpts struct {
 	Replies map[string]reply // how to answer events the server emits with an ack
 	// SameManagerAs opens the namespace on the connection of that socket.
 	SameManagerAs string
+	// RetryAuth: on the first connect_error, set socket.auth to it and
+	// connect again at once (from the connect_error handler).
+	RetryAuth map[string]any
 }
 
 // reply says how the client answers an event the server emitted with an ack.
@@ -228,6 +231,9 @@ func (n *node) connect(t *testing.T, c, url string, o clientOpts) {
 			replies[ev] = map[string]any{"args": r.Args, "echo": r.Echo, "delay": r.Delay}
 		}
 		cmd["replies"] = replies
+	}
+	if o.RetryAuth != nil {
+		cmd["retryAuth"] = o.RetryAuth
 	}
 	if o.SameManagerAs != "" {
 		cmd["sameManagerAs"] = o.SameManagerAs

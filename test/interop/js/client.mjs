@@ -12,7 +12,8 @@
 //       the namespace "nsp" on the same connection. A reply spec answers
 //       events the server emits with an acknowledgement:
 //       {"args":[...]} | {"echo":true} | {..., "delay": ms}. Events without a
-//       spec are reported and never acknowledged.
+//       spec are reported and never acknowledged. With "retryAuth", the first
+//       connect_error sets socket.auth to it and calls socket.connect() at once.
 //   {"op":"emit","c":"a","event":"e","args":[...],"ack":true,"seq":1,"timeout":ms}
 //   {"op":"burst","c":"a","event":"e","count":N,"interval":ms,"binaryEvery":K}
 //       emits event with i = 0…N-1 and the transport, one every interval ms
@@ -106,9 +107,15 @@ function connect(cmd) {
   const replies = cmd.replies || {};
 
   s.on("connect", () => out({ t: "connect", c, sid: s.id, transport: transportOf(s) }));
-  s.on("connect_error", (err) =>
-    out({ t: "connect_error", c, message: err.message, data: enc(err.data), active: s.active }),
-  );
+  let retryAuth = cmd.retryAuth;
+  s.on("connect_error", (err) => {
+    out({ t: "connect_error", c, message: err.message, data: enc(err.data), active: s.active });
+    if (retryAuth) { // as in the docs: fix the credentials and connect again, at once
+      s.auth = retryAuth;
+      retryAuth = null;
+      s.connect();
+    }
+  });
   s.on("disconnect", (reason, details) =>
     out({ t: "disconnect", c, reason, active: s.active, description: details ? String(details.description || "") : "" }),
   );
