@@ -26,6 +26,7 @@ var pageHTML []byte
 func TestChromiumPage(t *testing.T) {
 	t.Parallel()
 	requireBundle(t)
+	requireChromium(t)
 	io := socketio.NewServer(options())
 	reg := newSockets()
 	io.OnConnection(func(s *socketio.Socket) {

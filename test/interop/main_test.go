@@ -56,3 +56,19 @@ func requireBundle(t *testing.T) {
 		t.Fatal("the socket.io client bundle is not embedded in the server: run `scripts/deps.sh all` from the repository root, then rerun the tests")
 	}
 }
+
+// chromiumPath is the browser js/browser.mjs drives ($CHROMIUM overrides).
+func chromiumPath() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// requireChromium fails the test when the browser is missing.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Fatalf("Chromium is missing (%v): run `scripts/deps.sh all` from the repository root (it installs Debian's chromium)", err)
+	}
+}
