@@ -229,15 +229,12 @@ func TestNoLossAcrossTheUpgrade(t *testing.T) {
 	}()
 	defer wg.Wait()
 	n.send(t, map[string]any{"op": "burst", "c": "a", "event": "tock", "count": count, "interval": 3, "binaryEvery": 10})
-	time.Sleep(150 * time.Millisecond)
-	gate.release()
-	if up := n.want(t, "upgrade", "a"); up.Transport != "websocket" {
-		t.Fatalf("upgraded to %q", up.Transport)
-	}
 
-	// the client received every tick, in order, over both transports
-	via := map[string]int{}
-	for i := range count {
+	// checkTick and checkTock check the i-th event each side received and
+	// count the transports they came over.
+	ticksVia, tocksVia := map[string]int{}, map[string]int{}
+	checkTick := func(i int) {
+		t.Helper()
 		ev := n.event(t, "a", "tick")
 		if got := ev.arg(t, 0); got != float64(i) {
 			t.Fatalf("client: tick %v arrived where %d was expected", got, i)
@@ -247,15 +244,10 @@ func TestNoLossAcrossTheUpgrade(t *testing.T) {
 				t.Fatalf("client: tick %d without its binary attachment: %s", i, ev)
 			}
 		}
-		via[ev.Transport]++
+		ticksVia[ev.Transport]++
 	}
-	if via["polling"] == 0 || via["websocket"] == 0 {
-		t.Errorf("client received ticks over %v, want both transports", via)
-	}
-	// the server received every tock, in order, over both transports
-	n.want(t, "burst_done", "a")
-	via = map[string]int{}
-	for i := range count {
+	checkTock := func(i int) {
+		t.Helper()
 		got := reg.event(t, "a", "tock")
 		var j int
 		if err := got.Event.Args.Decode(0, &j); err != nil || j != i {
@@ -266,10 +258,29 @@ func TestNoLossAcrossTheUpgrade(t *testing.T) {
 				t.Fatalf("server: tock %d without its binary attachment: %q, %v", i, b, err)
 			}
 		}
-		via[got.Transport]++
+		tocksVia[got.Transport]++
 	}
-	if via["polling"] == 0 || via["websocket"] == 0 {
-		t.Errorf("server received tocks over %v, want both transports", via)
+
+	// the first events go over polling; then the upgrade is let through
+	const before = 20
+	for i := range before {
+		checkTick(i)
+		checkTock(i)
+	}
+	gate.release()
+	if up := n.want(t, "upgrade", "a"); up.Transport != "websocket" {
+		t.Fatalf("upgraded to %q", up.Transport)
+	}
+	for i := before; i < count; i++ {
+		checkTick(i)
+		checkTock(i)
+	}
+	n.want(t, "burst_done", "a")
+	if ticksVia["polling"] == 0 || ticksVia["websocket"] == 0 {
+		t.Errorf("client received ticks over %v, want both transports", ticksVia)
+	}
+	if tocksVia["polling"] == 0 || tocksVia["websocket"] == 0 {
+		t.Errorf("server received tocks over %v, want both transports", tocksVia)
 	}
 	wg.Wait()
 	roundTrip(t, n, reg, "a", "websocket")
