@@ -13,8 +13,8 @@ import (
 var fastReconnect = map[string]any{"reconnectionDelay": 50, "reconnectionDelayMax": 100}
 
 // Socket.Disconnect(true) reaches the client as "io server disconnect"
-// (before the connection closes) on each of its namespaces, and the client
-// does not reconnect.
+// (before the connection closes) on each of its namespaces, after the events
+// emitted before it, and the client does not reconnect.
 func TestServerDisconnectClosesTheConnection(t *testing.T) {
 	t.Parallel()
 	for _, transport := range []string{"polling", "websocket"} {
@@ -32,20 +32,37 @@ func TestServerDisconnectClosesTheConnection(t *testing.T) {
 			n.event(t, "a-admin", "welcome")
 			reg.connections.next(t, "connection")
 
-			reg.get(t, "a").Disconnect(true)
-			// The client's only disconnect event must say "io server
-			// disconnect". Node's server sends the Engine.IO close packet
-			// after the DISCONNECT packet, never in the same polling
-			// response: the client handles a payload's close packet at once
-			// but its DISCONNECT packet on the next tick, so a close in the
-			// same payload makes it see "transport close" (and schedule a
-			// reconnection) first.
-			for _, c := range []string{"a", "a-admin"} {
-				d := n.want(t, "disconnect", c)
+			s := reg.get(t, "a")
+			if err := s.Emit("bye", "last words"); err != nil {
+				t.Fatal(err)
+			}
+			s.Disconnect(true)
+
+			// The client gets the event emitted just before, then its only
+			// disconnect event on each namespace says "io server
+			// disconnect". Node's server never puts the Engine.IO close
+			// packet in the same polling response as other packets (it goes
+			// in the next one): the client handles a payload's close packet
+			// at once but the Socket.IO packets before it on the next tick,
+			// so a close in the same payload makes it see "transport close"
+			// (and schedule a reconnection) first, and lose the event.
+			checkDisconnect := func(d *report) {
+				t.Helper()
 				if d.Reason != "io server disconnect" || d.Active == nil || *d.Active {
 					t.Errorf("client: %s, want reason \"io server disconnect\" and not active", d)
 				}
 			}
+			first := n.waitFor(t, `"bye" or a disconnection of a`, func(r *report) bool {
+				return r.C == "a" && (r.T == "disconnect" || r.T == "event" && r.Event == "bye")
+			})
+			if first.T == "event" {
+				sameArgs(t, first, "last words")
+				checkDisconnect(n.want(t, "disconnect", "a"))
+			} else {
+				t.Errorf("client: %s before the \"bye\" event emitted just before Disconnect(true)", first)
+				checkDisconnect(first)
+			}
+			checkDisconnect(n.want(t, "disconnect", "a-admin"))
 			left := map[string]socketio.DisconnectReason{}
 			for range 2 {
 				g := reg.gone.next(t, "disconnection")
