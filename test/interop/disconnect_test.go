@@ -136,6 +136,37 @@ func TestServerDisconnectOneNamespace(t *testing.T) {
 	}
 }
 
+// Socket.Disconnect(false) on a client's only namespace: the client sees
+// "io server disconnect" and closes the connection itself.
+func TestServerDisconnectOnlyNamespace(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"polling", "websocket"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			srv, reg := echoServer(t, nil, nil)
+			n := startNode(t, "client.mjs")
+			n.connected(t, "a", srv.URL, clientOpts{Opts: merge(auth("a", fastReconnect), map[string]any{"transports": []string{transport}})})
+			n.event(t, "a", "welcome")
+			reg.get(t, "a").Disconnect(false)
+			d := n.want(t, "disconnect", "a")
+			if d.Reason != "io server disconnect" || d.Active == nil || *d.Active {
+				t.Errorf("client: %s, want reason \"io server disconnect\" and not active", d)
+			}
+			reg.disconnected(t, "a", socketio.ReasonServerNamespaceDisconnect)
+			deadline := time.Now().Add(waitTimeout)
+			for srv.Engine().Count() != 0 { // the client closes the connection
+				if time.Now().After(deadline) {
+					t.Fatalf("%d Engine.IO sessions still open", srv.Engine().Count())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			n.none(t, 500*time.Millisecond, "a reconnection", func(r *report) bool {
+				return r.T == "disconnect" || r.T == "reconnect_attempt" || r.T == "connect"
+			})
+		})
+	}
+}
+
 // The server sees why a client left: socket.disconnect() is "client
 // namespace disconnect", a killed process "transport close" on WebSocket and
 // "transport error" on polling (its pending poll request breaks), as in Node.
