@@ -20,7 +20,8 @@ func TestServerDisconnectClosesTheConnection(t *testing.T) {
 	for _, transport := range []string{"polling", "websocket"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
-			srv, reg := adminServer(t)
+			gate := newPollGate()
+			srv, reg := adminServerWith(t, gate.wrap)
 			n := startNode(t, "client.mjs")
 			n.connected(t, "a", srv.URL, clientOpts{Opts: merge(auth("a", fastReconnect), map[string]any{"transports": []string{transport}})})
 			n.event(t, "a", "welcome")
@@ -31,12 +32,23 @@ func TestServerDisconnectClosesTheConnection(t *testing.T) {
 			})
 			n.event(t, "a-admin", "welcome")
 			reg.connections.next(t, "connection")
-
 			s := reg.get(t, "a")
+
+			if transport == "polling" {
+				// Hold the client's next poll request, so that what follows
+				// is queued and answered in one response, deterministically
+				// (the case where no request is waiting at that moment).
+				gate.arm()
+				if err := s.Emit("flush"); err != nil { // ends a waiting poll, if any
+					t.Fatal(err)
+				}
+				gate.waitHeld(t) // now no poll request is waiting in the server
+			}
 			if err := s.Emit("bye", "last words"); err != nil {
 				t.Fatal(err)
 			}
 			s.Disconnect(true)
+			gate.open()
 
 			// The client gets the event emitted just before, then its only
 			// disconnect event on each namespace says "io server

@@ -3,6 +3,7 @@ package interop
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"reflect"
 	"regexp"
 	"testing"
@@ -16,7 +17,13 @@ import (
 // dynamic namespaces /room-<digits>.
 func adminServer(t *testing.T) (*server, *sockets) {
 	t.Helper()
-	srv, reg := echoServer(t, nil, nil)
+	return adminServerWith(t, nil)
+}
+
+// adminServerWith is adminServer with h as in echoServer.
+func adminServerWith(t *testing.T, h func(io *socketio.Server) http.Handler) (*server, *sockets) {
+	t.Helper()
+	srv, reg := echoServer(t, nil, h)
 	admin := srv.Of("/admin")
 	admin.Use(func(s *socketio.Socket) error {
 		var a struct {

@@ -237,3 +237,62 @@ func auth(name string, opts map[string]any) map[string]any {
 	}
 	return out
 }
+
+// pollGate holds polling GET requests on their way to the server while
+// armed, as a slow network would: the server then has no request to answer
+// and queues what it sends.
+type pollGate struct {
+	mu      sync.Mutex
+	armed   bool
+	release chan struct{}
+	held    chan struct{} // a value for each request held
+}
+
+func newPollGate() *pollGate {
+	return &pollGate{release: make(chan struct{}), held: make(chan struct{}, 16)}
+}
+
+// arm makes the gate hold the next GET requests until open.
+func (g *pollGate) arm() {
+	g.mu.Lock()
+	g.armed = true
+	g.mu.Unlock()
+}
+
+// open lets the held requests through and stops holding.
+func (g *pollGate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.armed {
+		g.armed = false
+		close(g.release)
+	}
+}
+
+// waitHeld waits until a request is held.
+func (g *pollGate) waitHeld(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.held:
+	case <-time.After(waitTimeout):
+		t.Fatal("no poll request arrived")
+	}
+}
+
+func (g *pollGate) wrap(io *socketio.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		armed, release := g.armed, g.release
+		g.mu.Unlock()
+		if armed && r.Method == http.MethodGet && r.URL.Query().Get("transport") == "polling" {
+			g.held <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			case <-time.After(waitTimeout):
+			}
+		}
+		io.ServeHTTP(w, r)
+	})
+}
