@@ -367,7 +367,7 @@ func (n *node) none(t *testing.T, d time.Duration, what string, match func(*repo
 	}
 }
 
-// events returns, in order, the event reports for socket c up to (not
+// eventsUntil returns, in order, the event reports for socket c up to (not
 // including) the event named until, consuming them and it.
 func (n *node) eventsUntil(t *testing.T, c, until string) []*report {
 	t.Helper()

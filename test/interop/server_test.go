@@ -169,7 +169,7 @@ func (r *sockets) track(s *socketio.Socket) {
 	r.connections.put(name)
 }
 
-// record returns a handler that records its events.
+// record is an event handler (use it with OnAny) that records the event.
 func (r *sockets) record(s *socketio.Socket, e *socketio.Event) {
 	r.events.put(received{Socket: clientName(s), Event: e, Transport: s.Transport()})
 }
