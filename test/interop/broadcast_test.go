@@ -1,0 +1,71 @@
+package interop
+
+import (
+	"fmt"
+	"testing"
+)
+
+// One broadcast reaches many real clients, on both transports, each
+// exactly once and in order, binary attachments included.
+func TestBroadcastToManyClients(t *testing.T) {
+	t.Parallel()
+	const clients, messages = 40, 20
+	srv, reg := echoServer(t, nil, nil)
+	n := startNode(t, "client.mjs")
+	for i := range clients {
+		name := fmt.Sprint("c", i)
+		opts := auth(name, nil)
+		if i%2 == 0 {
+			opts["transports"] = []string{"polling"}
+		} else {
+			opts["transports"] = []string{"websocket"}
+		}
+		n.connect(t, name, srv.URL, clientOpts{Opts: opts})
+	}
+	for i := range clients {
+		name := fmt.Sprint("c", i)
+		n.want(t, "connect", name)
+		n.event(t, name, "welcome")
+		if i%3 == 0 {
+			reg.get(t, name).Join("thirds")
+		}
+	}
+	for m := range messages {
+		var err error
+		if m%4 == 0 {
+			err = srv.Emit("news", m, []byte{byte(m), 1, 2})
+		} else {
+			err = srv.Emit("news", m)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.To("thirds").Emit("news", -m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.Emit("end"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range clients {
+		name := fmt.Sprint("c", i)
+		var want []any
+		for m := range messages {
+			if m%4 == 0 {
+				want = append(want, []any{m, []byte{byte(m), 1, 2}})
+			} else {
+				want = append(want, []any{m})
+			}
+			if i%3 == 0 {
+				want = append(want, []any{-m})
+			}
+		}
+		got := n.eventsUntil(t, name, "end")
+		if len(got) != len(want) {
+			t.Fatalf("%s received %d events, want %d", name, len(got), len(want))
+		}
+		for k, r := range got {
+			sameArgs(t, r, want[k].([]any)...)
+		}
+	}
+}

@@ -1,0 +1,167 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/engineio"
+	"switchboard/socketio"
+)
+
+//go:embed testdata/page.html
+var pageHTML []byte
+
+// A page served by the Go server loads the client bundle from the server
+// (/socket.io/socket.io.js) in Chromium and exchanges events both ways: a
+// form submission reaches the Go handler (with an ArrayBuffer) and its ack
+// is shown; Go's emits, binary ones too, are shown; Go's EmitWithAck is
+// answered by the page. The connection upgrades to WebSocket.
+func TestChromiumPage(t *testing.T) {
+	t.Parallel()
+	requireBundle(t)
+	requireChromium(t)
+	io := socketio.NewServer(options())
+	reg := newSockets()
+	io.OnConnection(func(s *socketio.Socket) {
+		reg.track(s)
+		s.OnAny(reg.record)
+	})
+	io.On("chat", func(s *socketio.Socket, e *socketio.Event) {
+		text, _ := e.Args.String(0)
+		_ = e.Ack("got " + text)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", io)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(pageHTML)
+	})
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	srv := serve(t, "127.0.0.1:0", io, mux)
+
+	b := startNode(t, "browser.mjs", srv.URL+"/")
+	b.timeout = 30 * time.Second // Chromium starts slowly on a busy machine
+	b.grace = 10 * time.Second
+	loaded := b.want(t, "loaded", "page")
+	if loaded.N != http.StatusOK {
+		t.Fatalf("GET /socket.io/socket.io.js answered %d, want 200", loaded.N)
+	}
+	s := reg.get(t, "page")
+	b.send(t, map[string]any{"op": "waitFor", "expr": `document.getElementById("status").textContent === "connected ` + s.ID() + `"`})
+	b.want(t, "waited", "page")
+	if ua := s.Handshake().Headers.Get("User-Agent"); !strings.Contains(ua, "Chrome") {
+		t.Errorf("User-Agent %q: not Chromium?", ua)
+	}
+
+	// page → Go, with the ack shown on the page
+	b.send(t, map[string]any{"op": "type", "text": "hello from Chromium ✓ 😀"})
+	got := reg.event(t, "page", "chat")
+	if text, err := got.Event.Args.String(0); err != nil || text != "hello from Chromium ✓ 😀" {
+		t.Errorf("Go got %q, %v", text, err)
+	}
+	if data, err := got.Event.Args.Bytes(1); err != nil || !bytes.Equal(data, []byte{0xde, 0xad, 0xbe, 0xef}) {
+		t.Errorf("Go got the ArrayBuffer as %x, %v", data, err)
+	}
+	b.send(t, map[string]any{"op": "waitText", "text": "ack: got hello from Chromium ✓ 😀"})
+	b.want(t, "shown", "page")
+
+	// Go → page
+	if err := s.Emit("chat", map[string]string{"from": "go", "text": "hello page ✓"}); err != nil {
+		t.Fatal(err)
+	}
+	b.send(t, map[string]any{"op": "waitText", "text": "go: hello page ✓"})
+	b.want(t, "shown", "page")
+	if err := io.Emit("binary", []byte{7, 0, 255, 1, 9}, "broadcast"); err != nil {
+		t.Fatal(err)
+	}
+	b.send(t, map[string]any{"op": "waitText", "text": "broadcast: ArrayBuffer of 5 bytes, 7,0,255,1"})
+	b.want(t, "shown", "page")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	answer, err := s.EmitWithAck(ctx, "question", "2+2?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if str, _ := answer.String(0); str != "page answers 2+2?" {
+		t.Errorf("the page answered %q", str)
+	}
+	if data, err := answer.Bytes(1); err != nil || !bytes.Equal(data, []byte{1, 2, 3}) {
+		t.Errorf("the page's binary answer: %x, %v", data, err)
+	}
+
+	// the browser upgrades to WebSocket, and events still flow
+	b.send(t, map[string]any{"op": "waitFor", "expr": `socket.io.engine.transport.name === "websocket"`})
+	b.want(t, "waited", "page")
+	b.send(t, map[string]any{"op": "type", "text": "after the upgrade"})
+	if got := reg.event(t, "page", "chat"); got.Transport != "websocket" {
+		t.Errorf("server got the event on %s", got.Transport)
+	}
+	b.send(t, map[string]any{"op": "waitText", "text": "ack: got after the upgrade"})
+	b.want(t, "shown", "page")
+	if err := s.Emit("chat", map[string]string{"from": "go", "text": "over WebSocket"}); err != nil {
+		t.Fatal(err)
+	}
+	b.send(t, map[string]any{"op": "waitText", "text": "go: over WebSocket"})
+	b.want(t, "shown", "page")
+	reg.gone.none(t, 0, "disconnection")
+
+	// cross-origin: the page connects to two other servers over polling
+	// (XMLHttpRequest, so CORS applies), with credentials
+	for _, c := range []struct {
+		name    string
+		cors    *engineio.CORS
+		allowed bool
+	}{
+		{"cross", &engineio.CORS{Origins: []string{"*"}, Credentials: true}, true},
+		{"refused", &engineio.CORS{Origins: []string{"http://example.com"}, Credentials: true}, false},
+	} {
+		opts := options()
+		opts.Engine.CORS = c.cors
+		other := socketio.NewServer(opts)
+		otherReg := newSockets()
+		other.OnConnection(otherReg.track)
+		other.On("ping", func(s *socketio.Socket, e *socketio.Event) {
+			text, _ := e.Args.String(0)
+			_ = e.Ack(map[string]string{"text": "pong " + text, "origin": s.Handshake().Headers.Get("Origin")})
+		})
+		otherSrv := serve(t, "127.0.0.1:0", other, nil)
+		b.send(t, map[string]any{"op": "eval", "expr": `(async () => {
+			const other = io(` + strconv.Quote(otherSrv.URL) + `, {
+				transports: ["polling"], withCredentials: true, reconnection: false,
+				auth: { name: ` + strconv.Quote(c.name) + ` },
+			});
+			try {
+				await new Promise((resolve, reject) => {
+					other.once("connect", resolve);
+					other.once("connect_error", reject);
+				});
+			} catch (err) {
+				return "connect_error: " + err.message;
+			}
+			return await other.timeout(5000).emitWithAck("ping", "cross-origin ✓");
+		})()`})
+		result := b.want(t, "eval", "page").Text
+		if !c.allowed {
+			if result != `"connect_error: xhr poll error"` {
+				t.Errorf("refused origin: the page got %s, want a connect_error", result)
+			}
+			otherReg.connections.none(t, 0, "connection from a refused origin")
+			continue
+		}
+		var ack struct{ Text, Origin string }
+		if err := json.Unmarshal([]byte(result), &ack); err != nil || ack.Text != "pong cross-origin ✓" || ack.Origin != srv.URL {
+			t.Errorf("cross-origin ack %s (%v), want the pong and origin %s", result, err, srv.URL)
+		}
+		if s := otherReg.get(t, c.name); !s.Handshake().XDomain || s.Transport() != "polling" {
+			t.Errorf("cross-origin socket: XDomain %v, transport %s", s.Handshake().XDomain, s.Transport())
+		}
+	}
+}

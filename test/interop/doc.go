@@ -1,0 +1,10 @@
+// Package interop proves that the official JavaScript client talks to the
+// Switchboard server unchanged: its tests start purpose-built servers
+// in-process and drive the real socket.io-client (Node, js/client.mjs) and a
+// real browser (Chromium through playwright-core, js/browser.mjs), asserting
+// what both sides observe.
+//
+// The npm packages are pinned in package.json and installed by
+// `scripts/deps.sh all`; Chromium is Debian's (/usr/bin/chromium). The
+// package has no non-test code.
+package interop
