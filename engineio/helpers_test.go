@@ -67,7 +67,14 @@ type testServer struct {
 func startEcho(t *testing.T, opts *Options) *testServer {
 	t.Helper()
 	h := newEcho()
-	srv := NewServer(h, opts)
+	ts := startEchoWith(t, NewServer(h, opts))
+	ts.h = h
+	return ts
+}
+
+// startEchoWith serves srv (whatever its handler) for the test.
+func startEchoWith(t *testing.T, srv *Server) *testServer {
+	t.Helper()
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -75,7 +82,7 @@ func startEcho(t *testing.T, opts *Options) *testServer {
 		_ = srv.Close(ctx)
 		hs.Close()
 	})
-	return &testServer{Server: srv, h: h, http: hs}
+	return &testServer{Server: srv, http: hs}
 }
 
 func (ts *testServer) url(query string) string { return ts.http.URL + "/engine.io/?" + query }

@@ -193,6 +193,8 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, ErrBadRequest)
 		return
 	}
+	// Backpressure: the client sends its next POST after this answer.
+	s.waitResumed(r.Context().Done())
 	h := w.Header()
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")

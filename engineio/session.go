@@ -136,10 +136,16 @@ type Session struct {
 	upgraded     bool
 	upgradeTimer *time.Timer
 
+	// backpressure from the Handler (PauseReading)
+	readPaused bool
+	resumed    chan struct{} // closed on resume; polling POSTs wait on it
+
 	// heartbeat
-	hb        *time.Timer
-	awaitPong bool
-	pongBy    time.Time // deadline of the awaited pong
+	hb         *time.Timer
+	awaitPong  bool
+	pongBy     time.Time     // deadline of the awaited pong
+	received   atomic.Uint64 // packets received: any traffic proves the client alive
+	recvAtPing uint64        // received when the awaited ping was sent
 
 	// Handler calls are serialized by recvMu; OnClose is delivered by
 	// whoever holds it last (see finishClose).
@@ -249,6 +255,63 @@ func (s *Session) wakePollLocked() {
 	}
 }
 
+// PauseReading asks the transport to stop reading the client's packets
+// until ResumeReading, for backpressure when the Handler falls behind: a
+// WebSocket stops being read (TCP slows the client down), a polling POST is
+// answered only on resume. The heartbeat does not time the client out
+// while reading is paused. Safe to call from OnMessage.
+func (s *Session) PauseReading() {
+	s.mu.Lock()
+	if s.readPaused || s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.readPaused = true
+	conn := s.ws
+	s.mu.Unlock()
+	if conn != nil {
+		conn.PauseReading()
+	}
+}
+
+// ResumeReading undoes PauseReading.
+func (s *Session) ResumeReading() {
+	s.mu.Lock()
+	if !s.readPaused {
+		s.mu.Unlock()
+		return
+	}
+	s.readPaused = false
+	conn, ch := s.ws, s.resumed
+	s.resumed = nil
+	s.mu.Unlock()
+	if conn != nil {
+		conn.ResumeReading()
+	}
+	if ch != nil {
+		close(ch)
+	}
+}
+
+// waitResumed blocks a polling POST while reading is paused, until resumed,
+// closed, or done ends.
+func (s *Session) waitResumed(done <-chan struct{}) {
+	s.mu.Lock()
+	if !s.readPaused || s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	if s.resumed == nil {
+		s.resumed = make(chan struct{})
+	}
+	ch := s.resumed
+	s.mu.Unlock()
+	select {
+	case <-ch:
+	case <-done:
+	}
+}
+
 // Close closes the session from the server side: packets already queued are
 // still delivered (over polling, to the next poll), then the transport
 // closes. The Handler gets OnClose with ReasonForcedClose.
@@ -276,6 +339,10 @@ func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
 	}
 	probe, conn := s.probe, s.ws
 	s.probe = nil
+	if s.resumed != nil { // release POSTs waiting for a resume
+		close(s.resumed)
+		s.resumed = nil
+	}
 	keep := false
 	if conn == nil { // polling
 		s.final = s.srv.ctl.close
@@ -359,6 +426,7 @@ func (s *Session) finishClose() {
 
 // onPacket handles a packet from the session's active transport.
 func (s *Session) onPacket(p parser.Packet) {
+	s.received.Add(1)
 	switch p.Type {
 	case parser.Message:
 		s.deliver(p.Data, p.Binary)
@@ -390,12 +458,22 @@ func (s *Session) onHeartbeat() {
 		s.mu.Unlock()
 		return
 	}
+	if s.awaitPong && (s.readPaused || s.received.Load() != s.recvAtPing) {
+		// Not silent: packets arrived since the ping, or the pong may be
+		// waiting unread behind a paused reader (backpressure). Wait on.
+		s.recvAtPing = s.received.Load()
+		s.pongBy = time.Now().Add(s.srv.cfg.PingTimeout)
+		s.hb.Reset(s.srv.cfg.PingTimeout)
+		s.mu.Unlock()
+		return
+	}
 	if s.awaitPong {
 		s.mu.Unlock()
 		s.closeWith(ReasonPingTimeout, nil, false)
 		return
 	}
 	s.awaitPong = true
+	s.recvAtPing = s.received.Load()
 	s.pongBy = time.Now().Add(s.srv.cfg.PingTimeout)
 	s.hb.Reset(s.srv.cfg.PingTimeout)
 	s.mu.Unlock()
@@ -405,7 +483,7 @@ func (s *Session) onHeartbeat() {
 // pingOverdue reports that the pong deadline has passed, even if the timer
 // has not fired yet (a loaded machine can delay it). Called with s.mu held.
 func (s *Session) pingOverdue() bool {
-	return s.awaitPong && time.Now().After(s.pongBy)
+	return s.awaitPong && !s.readPaused && s.received.Load() == s.recvAtPing && time.Now().After(s.pongBy)
 }
 
 func (s *Session) onPong() {

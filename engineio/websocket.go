@@ -108,6 +108,9 @@ func (s *Session) onUpgrade(c *wsconn.Conn) bool {
 	s.transport = TransportWebSocket
 	s.ws, s.probe, s.upgraded = c, nil, true
 	s.wsc.Store(c)
+	if s.readPaused {
+		c.PauseReading()
+	}
 	frames := make([][]byte, 0, len(s.queue))
 	for _, p := range s.queue {
 		frames = append(frames, p.wsFrameFor(c, s.srv.cfg.PerMessageDeflate))

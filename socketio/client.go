@@ -28,10 +28,21 @@ type client struct {
 	closed       bool
 	connectTimer *time.Timer
 
-	runMu   sync.Mutex
-	runQ    []func()
-	running bool
+	runMu    sync.Mutex
+	runQ     []func()
+	runBytes int  // payload bytes held by queued tasks
+	running  bool // a drain goroutine exists
+	paused   bool // the connection is not read until the runner catches up
+	peak     int  // the longest queue seen (for tests)
 }
+
+// The runner's backlog that pauses reading the connection: a client that
+// sends faster than its handlers run is slowed down by TCP instead of
+// filling memory.
+const (
+	runHighWater      = 256
+	runHighWaterBytes = 4 << 20
+)
 
 func (c *client) socketFor(nsp string) *Socket {
 	c.mu.Lock()
@@ -56,27 +67,44 @@ func (c *client) removeSocket(s *Socket) {
 }
 
 // run queues f on the client's runner.
-func (c *client) run(f func()) {
+func (c *client) run(f func()) { c.runSized(f, 0) }
+
+// runSized queues f, which holds size bytes of payload, pausing the
+// connection's reading when the backlog reaches the high-water mark.
+func (c *client) runSized(f func(), size int) {
 	c.runMu.Lock()
 	c.runQ = append(c.runQ, f)
-	if c.running {
-		c.runMu.Unlock()
-		return
+	c.runBytes += size
+	c.peak = max(c.peak, len(c.runQ))
+	if !c.paused && (len(c.runQ) >= runHighWater || c.runBytes >= runHighWaterBytes) {
+		// Under runMu, so that a pause and the resume that ends it reach
+		// the session in the order they were decided (the calls don't block).
+		c.paused = true
+		c.sess.PauseReading()
 	}
+	start := !c.running
 	c.running = true
 	c.runMu.Unlock()
-	go c.drain()
+	if start {
+		go c.drain()
+	}
 }
 
+// drain runs the queued tasks, taking the whole backlog at a time; taking it
+// resumes reading if it was paused.
 func (c *client) drain() {
 	for {
 		c.runMu.Lock()
 		q := c.runQ
-		c.runQ = nil
+		c.runQ, c.runBytes = nil, 0
 		if len(q) == 0 {
 			c.running = false
 			c.runMu.Unlock()
 			return
+		}
+		if c.paused {
+			c.paused = false
+			c.sess.ResumeReading()
 		}
 		c.runMu.Unlock()
 		for i, f := range q {
@@ -145,7 +173,11 @@ func (c *client) onMessage(data []byte, binary bool) {
 	case p.Type == parser.Ack || p.Type == parser.BinaryAck:
 		s.onAck(p)
 	case p.Type == parser.Event || p.Type == parser.BinaryEvent:
-		c.run(func() { s.onEvent(p) })
+		size := len(p.Data)
+		for _, a := range p.Attachments {
+			size += len(a)
+		}
+		c.runSized(func() { s.onEvent(p) }, size)
 	case p.Type == parser.Disconnect:
 		s.close(ReasonClientNamespaceDisconnect)
 	}

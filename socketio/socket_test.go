@@ -523,3 +523,64 @@ func TestHandshakeDescribesTheOpeningRequest(t *testing.T) {
 		t.Fatalf("address %q time %v secure %v", hs.Address, hs.Time, hs.Secure)
 	}
 }
+
+func TestAFloodingClientIsSlowedDownNotBuffered(t *testing.T) {
+	opts := quietOptions()
+	opts.Engine.PingInterval = 300 * time.Millisecond
+	opts.Engine.PingTimeout = 200 * time.Millisecond
+	io := NewServer(opts)
+	release := make(chan struct{})
+	var handled sync.WaitGroup
+	clients := newEvents[*client]()
+	io.OnConnection(func(s *Socket) {
+		clients.add(s.client)
+		s.On("work", func(s *Socket, e *Event) {
+			<-release // a slow handler: a database write, say
+			handled.Done()
+		})
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	cl := clients.next(t)
+	const n = 5000
+	handled.Add(n)
+	sent := make(chan struct{})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; i < n; i++ {
+			c.Text(`42["work","` + strings.Repeat("x", 100) + `"]`)
+		}
+		close(sent)
+		for { // then behave: answer the pings
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if msg, _, err := c.TryRead(200 * time.Millisecond); err == nil && msg == "2" {
+				c.Text("3")
+			}
+		}
+	}()
+	time.Sleep(1500 * time.Millisecond) // several ping intervals with the reader paused
+	cl.runMu.Lock()
+	peak, paused := cl.peak, cl.paused
+	cl.runMu.Unlock()
+	if !paused || peak > runHighWater+1 {
+		t.Fatalf("paused %v, peak backlog %d (high water %d)", paused, peak, runHighWater)
+	}
+	close(release)
+	<-sent
+	done := make(chan struct{})
+	go func() { handled.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not every event was handled after the handler caught up")
+	}
+	time.Sleep(700 * time.Millisecond) // a full heartbeat after the backlog
+	if io.main.Count() != 1 {
+		t.Fatal("the client was disconnected (a pong the paused reader could not read?)")
+	}
+}

@@ -75,6 +75,15 @@ func (c *Conn) Read() (msg string, binary bool) {
 	return string(b), op == ws.OpBinary
 }
 
+// TryRead reads the next data message within d, returning an error instead
+// of failing the test (for use from other goroutines).
+func (c *Conn) TryRead(d time.Duration) (string, bool, error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(d))
+	defer c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, op, err := wsutil.ReadServerData(rw{c.r, c.nc})
+	return string(b), op == ws.OpBinary, err
+}
+
 // ReadText returns the next text message, failing on a binary one.
 func (c *Conn) ReadText() string {
 	c.t.Helper()

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,6 +71,9 @@ type Conn struct {
 	nc   net.Conn // goroutine mode: the connection; nil in netpoll mode
 
 	deflate bool // per-message deflate negotiated (fixed after Upgrade)
+
+	paused  atomic.Bool   // reading is paused (backpressure from the handler)
+	resumeC chan struct{} // goroutine mode: signalled on resume
 
 	// ioMu guards the descriptor's lifetime in netpoll mode: syscalls hold it
 	// shared, the final close holds it exclusively, so a descriptor number is
@@ -167,6 +171,37 @@ func (c *Conn) startWrite(direct bool) {
 	}
 }
 
+// PauseReading stops reading the connection (the peer's writes then pile
+// up in the kernel and TCP slows it down) until ResumeReading. Messages
+// already read are still delivered. Safe to call from the Handler.
+func (c *Conn) PauseReading() { c.paused.Store(true) }
+
+// ResumeReading resumes reading after PauseReading.
+func (c *Conn) ResumeReading() {
+	if !c.paused.CompareAndSwap(true, false) {
+		return
+	}
+	if c.loop != nil {
+		c.loop.resume(c)
+		return
+	}
+	select {
+	case c.resumeC <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Conn) readPaused() bool { return c.paused.Load() }
+
+// feedPending delivers the frames left pending by a pause. Reader side.
+func (c *Conn) feedPending() {
+	if len(c.rd.pending) > 0 && !c.rd.closed && !c.readPaused() {
+		if err := c.rd.feed(nil, sink{c}); err != nil {
+			c.readFailed(err)
+		}
+	}
+}
+
 // Compressed reports whether per-message deflate was negotiated: frames
 // from AppendCompressedFrame may then be sent.
 func (c *Conn) Compressed() bool { return c.deflate }
@@ -241,6 +276,7 @@ func (c *Conn) Close(code int, reason string) {
 	if start {
 		c.startWrite(false)
 	}
+	c.ResumeReading() // to see the peer's close; messages are dropped from now on
 }
 
 // Abort closes the connection at once, dropping queued frames.
@@ -273,6 +309,8 @@ func (s sink) message(data []byte, binary bool) {
 		s.c.h.OnMessage(s.c, data, binary)
 	}
 }
+
+func (s sink) paused() bool { return s.c.readPaused() }
 
 func (s sink) control(op byte, payload []byte) {
 	c := s.c

@@ -146,6 +146,7 @@ func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) 
 		}
 	}
 	c.nc = nc
+	c.resumeC = make(chan struct{}, 1)
 	return c, nil
 }
 
@@ -186,6 +187,19 @@ func (c *Conn) Start(h Handler) {
 func (c *Conn) readLoop() {
 	buf := make([]byte, 4096)
 	for {
+		for c.readPaused() {
+			select {
+			case <-c.resumeC:
+			case <-time.After(100 * time.Millisecond): // re-check: closes also end the wait
+			}
+			c.mu.Lock()
+			closed := c.state == stateClosed
+			c.mu.Unlock()
+			if closed {
+				break
+			}
+		}
+		c.feedPending()
 		n, err := c.nc.Read(buf)
 		if n > 0 && !c.rd.closed {
 			if ferr := c.rd.feed(buf[:n], sink{c}); ferr != nil {

@@ -93,6 +93,7 @@ func protoErr(code int, format string, args ...any) error {
 type frameSink interface {
 	message(data []byte, binary bool)
 	control(op byte, payload []byte) // ping, pong or close
+	paused() bool                    // stop delivering; keep the rest pending
 }
 
 // frameReader decodes client frames incrementally from arbitrary chunks of
@@ -109,15 +110,16 @@ type frameReader struct {
 }
 
 // feed decodes every complete frame in chunk (prefixed by any pending bytes)
-// and hands them to sink. It returns a *protocolError on any violation. Frame
-// payloads are unmasked in place: chunk is modified.
+// and hands them to sink, until sink is paused: the rest stays pending for
+// the next feed (feed(nil) resumes). It returns a *protocolError on any
+// violation. Frame payloads are unmasked in place: chunk is modified.
 func (r *frameReader) feed(chunk []byte, sink frameSink) error {
 	buf := chunk
 	if len(r.pending) > 0 {
 		r.pending = append(r.pending, chunk...)
 		buf = r.pending
 	}
-	for len(buf) > 0 && !r.closed {
+	for len(buf) > 0 && !r.closed && !sink.paused() {
 		n, err := r.frame(buf, sink)
 		if err != nil {
 			return err

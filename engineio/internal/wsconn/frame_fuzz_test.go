@@ -16,6 +16,7 @@ type collectSink struct {
 
 func (s *collectSink) message(data []byte, binary bool) { s.msgs = append(s.msgs, bytes.Clone(data)) }
 func (s *collectSink) control(op byte, payload []byte)  { s.controls++ }
+func (s *collectSink) paused() bool                     { return false }
 
 func maskedFrame(f ws.Frame) []byte {
 	var b bytes.Buffer

@@ -22,8 +22,10 @@ type loop struct {
 	epfd   int
 	wakefd int // eventfd used to stop the loop
 
-	mu    sync.Mutex
-	conns map[int]*Conn
+	mu      sync.Mutex
+	conns   map[int]*Conn
+	resumed []*Conn // connections whose reading resumed: read them again
+	stopped bool
 
 	buf  []byte
 	done chan struct{}
@@ -179,8 +181,11 @@ func (l *loop) run() {
 			ev := events[i]
 			fd := int(ev.Fd)
 			if fd == l.wakefd {
-				l.drainAll()
-				return
+				if l.wake() {
+					l.drainAll()
+					return
+				}
+				continue
 			}
 			l.mu.Lock()
 			c := l.conns[fd]
@@ -201,7 +206,11 @@ func (l *loop) run() {
 // read drains c's socket. Without a hang-up flag a short read means the
 // socket is empty (edge-triggered: new data raises a new event).
 func (l *loop) read(c *Conn, hangup bool) {
+	c.feedPending()
 	for {
+		if c.readPaused() {
+			return // resume reads what is waiting
+		}
 		c.ioMu.RLock()
 		if c.fdClosed {
 			c.ioMu.RUnlock()
@@ -237,11 +246,46 @@ func (l *loop) read(c *Conn, hangup bool) {
 
 // stop aborts the loop's connections and ends the loop.
 func (l *loop) stop() {
-	var one = [8]byte{1}
-	_, _ = unix.Write(l.wakefd, one[:])
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
+	l.signal()
 	<-l.done
 	_ = unix.Close(l.wakefd)
 	_ = unix.Close(l.epfd)
+}
+
+// signal wakes the loop.
+func (l *loop) signal() {
+	var one = [8]byte{1}
+	_, _ = unix.Write(l.wakefd, one[:])
+}
+
+// resume asks the loop to read c again: its socket may hold data that
+// arrived while reading was paused (an edge already consumed).
+func (l *loop) resume(c *Conn) {
+	l.mu.Lock()
+	l.resumed = append(l.resumed, c)
+	l.mu.Unlock()
+	l.signal()
+}
+
+// wake handles the wake descriptor: it reads the resumed connections and
+// reports whether the loop must stop.
+func (l *loop) wake() bool {
+	var buf [8]byte
+	_, _ = unix.Read(l.wakefd, buf[:])
+	l.mu.Lock()
+	stop, resumed := l.stopped, l.resumed
+	l.resumed = nil
+	l.mu.Unlock()
+	if stop {
+		return true
+	}
+	for _, c := range resumed {
+		l.read(c, true)
+	}
+	return false
 }
 
 // drainAll aborts every connection of the loop (engine shutdown).

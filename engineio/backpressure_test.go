@@ -1,0 +1,104 @@
+package engineio
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/internal/testclient"
+)
+
+// pausingHandler records messages and pauses reading after each one, until
+// the test resumes it.
+type pausingHandler struct {
+	mu   sync.Mutex
+	msgs []string
+	got  chan *Session
+}
+
+func (h *pausingHandler) OnOpen(*Session) {}
+func (h *pausingHandler) OnMessage(s *Session, data []byte, binary bool) {
+	h.mu.Lock()
+	h.msgs = append(h.msgs, string(bytes.Clone(data)))
+	h.mu.Unlock()
+	s.PauseReading()
+	h.got <- s
+}
+func (h *pausingHandler) OnClose(*Session, CloseReason, error) {}
+
+func (h *pausingHandler) list() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.msgs, ",")
+}
+
+func startPausing(t *testing.T) (*pausingHandler, *testServer) {
+	h := &pausingHandler{got: make(chan *Session, 16)}
+	srv := NewServer(h, fixtureOptions())
+	ts := startEchoWith(t, srv)
+	return h, ts
+}
+
+func TestPausedWebSocketIsNotReadUntilResumed(t *testing.T) {
+	h, ts := startPausing(t)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	for _, m := range []string{"4a", "4b", "4c"} {
+		c.Text(m)
+	}
+	s := <-h.got
+	time.Sleep(50 * time.Millisecond)
+	if got := h.list(); got != "a" {
+		t.Fatalf("delivered while paused: %q", got)
+	}
+	for _, want := range []string{"a,b", "a,b,c"} {
+		s.ResumeReading()
+		<-h.got
+		if got := h.list(); got != want {
+			t.Fatalf("after resume: %q, want %q", got, want)
+		}
+	}
+}
+
+func TestPausedPollingAnswersThePostOnResume(t *testing.T) {
+	h, ts := startPausing(t)
+	sid := ts.openPolling(t)
+	answered := make(chan int)
+	go func() {
+		code, _, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "4a")
+		answered <- code
+	}()
+	s := <-h.got
+	select {
+	case code := <-answered:
+		t.Fatalf("POST answered (%d) while reading is paused", code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	s.ResumeReading()
+	if code := <-answered; code != 200 {
+		t.Fatalf("POST after resume: %d", code)
+	}
+}
+
+func TestTrafficCountsAsLivenessButSilenceTimesOut(t *testing.T) {
+	ts := startEcho(t, fixtureOptions()) // ping 300 ms, timeout 200 ms
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	// Never answer pings, but keep sending: the client is alive.
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		c.Text("4tick")
+		time.Sleep(100 * time.Millisecond)
+	}
+	select {
+	case r := <-ts.h.reasons:
+		t.Fatalf("closed (%s) while the client was sending", r)
+	default:
+	}
+	// Silence now: the next ping goes unanswered and times out.
+	if r := ts.h.waitReason(t); r != ReasonPingTimeout {
+		t.Fatalf("reason %q", r)
+	}
+}
