@@ -120,6 +120,18 @@ func (a *account) register() error {
 	return a.post("/", "/register", url.Values{"username": {a.Username}, "password": {a.Password}}, "/chat")
 }
 
+// login logs in through the form on /, in a browser of its own: another
+// session of the same user.
+func (a *account) login(t *testing.T, p *program) *account {
+	t.Helper()
+	b := newAccount(p, a.Username)
+	b.Password = a.Password
+	if err := b.post("/", "/login", url.Values{"username": {a.Username}, "password": {a.Password}}, "/chat"); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // logout submits the "Log out" form of /chat.
 func (a *account) logout(t *testing.T) {
 	t.Helper()

@@ -164,8 +164,9 @@ func TestChatLostClientsAreCountedOut(t *testing.T) {
 }
 
 // The server refuses handshakes from foreign origins (cross-site WebSocket
-// hijacking): a client sending Origin: https://evil.example gets a
-// connect_error and is never counted, over polling and WebSocket alike.
+// hijacking): a client sending Origin: https://evil.example (or another
+// port of the same host, "null", a look-alike host) gets a connect_error
+// and is never counted, over polling and WebSocket alike.
 // The server's own origin, and an origin given with --allowed-origins,
 // work.
 func TestChatRefusesForeignOrigins(t *testing.T) {
@@ -176,14 +177,22 @@ func TestChatRefusesForeignOrigins(t *testing.T) {
 	n := startNode(t, "client.mjs")
 	b, _ := join(t, n, "bob", p, bob, 1)
 
-	for transport, message := range map[string]string{"polling": "xhr poll error", "websocket": "websocket error"} {
-		s := openSock(t, n, "evil-"+transport, p, alice, map[string]any{
-			"extraHeaders": map[string]any{"Origin": "https://evil.example"},
-			"transports":   []string{transport},
-			"reconnection": false,
-		})
-		if e := n.want(t, "connect_error", s.c); e.Message != message {
-			t.Errorf("%s: %s, want connect_error %q", s.c, e, message)
+	foreign := []string{
+		"https://evil.example",
+		"http://127.0.0.1:1",    // the same host on another port
+		"null",                  // a sandboxed frame, a file:// page
+		p.URL + ".evil.example", // a look-alike
+	}
+	for i, origin := range foreign {
+		for transport, message := range map[string]string{"polling": "xhr poll error", "websocket": "websocket error"} {
+			s := openSock(t, n, fmt.Sprintf("evil-%d-%s", i, transport), p, alice, map[string]any{
+				"extraHeaders": map[string]any{"Origin": origin},
+				"transports":   []string{transport},
+				"reconnection": false,
+			})
+			if e := n.want(t, "connect_error", s.c); e.Message != message {
+				t.Errorf("Origin %s over %s: %s, want connect_error %q", origin, transport, e, message)
+			}
 		}
 	}
 	n.none(t, 500*time.Millisecond, "a connection from a foreign origin", func(r *report) bool {
@@ -255,8 +264,8 @@ func TestChatRefusesSocketsWithoutASession(t *testing.T) {
 }
 
 // Messages are validated: empty, white space only, over 1000 characters
-// (counted as characters, not bytes or UTF-16 units) and non-strings are
-// refused with an ack {error, code: "invalid"}, and nobody sees them; 1000
+// (counted as characters, not bytes or UTF-16 units), control characters
+// and non-strings are refused with an ack {error, code: "invalid"}, and nobody sees them; 1000
 // characters are accepted. Without an ack callback the refusal comes as an
 // `error message` event. A burst of 20 messages gets 20 answers: the first
 // ones accepted (and broadcast, in order), the rest refused with code
@@ -280,6 +289,8 @@ func TestChatMessageValidationAndRateLimit(t *testing.T) {
 		{"white space only", []any{" \n\t  \u00a0"}},
 		{"1001 characters", []any{strings.Repeat("x", 1001)}},
 		{"1001 two-byte characters", []any{strings.Repeat("é", 1001)}},
+		{"a NUL character", []any{"hello\x00world"}},
+		{"a terminal escape", []any{"\x1b[31mred\x1b[0m"}},
 		{"a number", []any{42}},
 		{"an object", []any{map[string]any{"message": "hi"}}},
 		{"null", []any{nil}},
@@ -288,23 +299,33 @@ func TestChatMessageValidationAndRateLimit(t *testing.T) {
 		r := a.send(t, c.args...)
 		r.refused(t, c.name, "invalid")
 	}
-	accepted := []string{strings.Repeat("x", 1000), strings.Repeat("é", 1000), strings.Repeat("😀", 1000)}
-	for _, text := range accepted {
-		a.send(t, text).accepted(t, fmt.Sprintf("%d characters", len([]rune(text))))
+	// 1000 characters, counted as characters: 1000 bytes, 2000 bytes,
+	// 4000 bytes (2000 UTF-16 units); surrounding white space is trimmed
+	// before counting; tabs and newlines inside are kept.
+	accepted := []struct{ sent, shown string }{
+		{strings.Repeat("x", 1000), strings.Repeat("x", 1000)},
+		{strings.Repeat("é", 1000), strings.Repeat("é", 1000)},
+		{strings.Repeat("😀", 1000), strings.Repeat("😀", 1000)},
+		{"  \n" + strings.Repeat("y", 499) + "\n\t" + strings.Repeat("z", 499) + " \n", strings.Repeat("y", 499) + "\n\t" + strings.Repeat("z", 499)},
 	}
-	for _, text := range accepted {
-		a.wantMessage(t, alice, text)
-		b.wantMessage(t, alice, text)
+	for _, m := range accepted {
+		a.send(t, m.sent).accepted(t, fmt.Sprintf("%d characters", len([]rune(m.shown))))
 	}
-	b.quiet(t, 200*time.Millisecond)
+	for _, m := range accepted {
+		a.wantMessage(t, alice, m.shown)
+		b.wantMessage(t, alice, m.shown)
+	}
+	a.quiet(t, 200*time.Millisecond)
+	b.quiet(t, 0)
 
-	n.emit(t, "alice", "chat message", "   ") // no ack callback
-	e := a.nextNamed(t, "error message")
+	n.emit(t, "bob", "chat message", "   ") // no ack callback
+	e := b.nextNamed(t, "error message")
 	var refusal ack
 	decodeExact(t, e.Args[0], &refusal, "error", "code")
 	if refusal.Code != "invalid" || refusal.Error == "" {
 		t.Errorf("`error message` %s, want {error, code: \"invalid\"}", e)
 	}
+	a.quiet(t, 200*time.Millisecond)
 
 	// carol's burst: her rate limit is untouched
 	c, _ := join(t, n, "carol", p, carol, 3)
@@ -409,11 +430,24 @@ func TestChatSurvivesARestart(t *testing.T) {
 
 	p.stop(t)
 	for _, s := range []*sock{a, b} {
-		d := n.want(t, "disconnect", s.c)
-		if d.Active == nil || !*d.Active {
-			t.Errorf("%s: %s, want an active socket that reconnects", s.c, d)
+		// Events before the disconnection may only say that the others
+		// are leaving (the server disconnects the sockets one by one).
+		for {
+			r := n.waitFor(t, "the disconnection of "+s.c, func(r *report) bool {
+				return r.C == s.c && (r.T == "disconnect" || r.T == "event")
+			})
+			if r.T == "disconnect" {
+				if r.Active == nil || !*r.Active {
+					t.Errorf("%s: %s, want an active socket that reconnects", s.c, r)
+				}
+				t.Logf("%s: disconnect reason %q", s.c, r.Reason)
+				break
+			}
+			t.Logf("%s during the shutdown: %s", s.c, r)
+			if r.Event != "user count" && r.Event != "user" {
+				t.Errorf("%s during the shutdown: %s", s.c, r)
+			}
 		}
-		t.Logf("%s: disconnect reason %q", s.c, d.Reason)
 	}
 	n.want(t, "reconnect_error", "alice") // nothing listens
 	p.start(t)
@@ -474,13 +508,16 @@ func TestChatSurvivesARestart(t *testing.T) {
 }
 
 // Logging out (POST /logout with the CSRF token) disconnects the sockets of
-// that session — both tabs — with "io server disconnect" (no reconnection);
-// the others see the user leave. The old cookie no longer opens a socket.
+// that session — both tabs — with "io server disconnect" (no
+// reconnection), and only them: the user's socket of another session (another
+// browser) stays, so nobody sees the user leave until that session logs
+// out too. The old cookie no longer opens a socket.
 func TestChatLogoutDisconnectsTheSockets(t *testing.T) {
 	t.Parallel()
 	p := startProgram(t)
 	users := register(t, p, "alice", "bob")
 	alice, bob := users[0], users[1]
+	aliceElsewhere := alice.login(t, p)
 	n := startNode(t, "client.mjs")
 	a1, _ := join(t, n, "alice", p, alice, 1)
 	b, _ := join(t, n, "bob", p, bob, 2)
@@ -490,6 +527,10 @@ func TestChatLogoutDisconnectsTheSockets(t *testing.T) {
 	a2.connected(t)
 	a2.wantCount(t, 2)
 	a2.wantHistory(t)
+	elsewhere := openSock(t, n, "alice-elsewhere", p, aliceElsewhere, nil)
+	elsewhere.connected(t)
+	elsewhere.wantCount(t, 2)
+	elsewhere.wantHistory(t)
 
 	alice.logout(t)
 	for _, s := range []*sock{a1, a2} {
@@ -498,17 +539,30 @@ func TestChatLogoutDisconnectsTheSockets(t *testing.T) {
 			t.Errorf("%s: %s, want \"io server disconnect\" and no reconnection", s.c, d)
 		}
 	}
-	b.wantCount(t, 1)
-	b.wantUser(t, alice, 1, false)
-	n.none(t, 500*time.Millisecond, "a reconnection of alice", func(r *report) bool {
-		return r.C != "bob" && (r.T == "reconnect_attempt" || r.T == "connect")
+	n.none(t, 500*time.Millisecond, "a reconnection of alice or a disconnection of her other session", func(r *report) bool {
+		return (r.C == a1.c || r.C == a2.c) && (r.T == "reconnect_attempt" || r.T == "connect") ||
+			r.C == elsewhere.c && r.T == "disconnect"
 	})
-	b.quiet(t, 0)
+	b.quiet(t, 0)         // alice is still online elsewhere
+	elsewhere.quiet(t, 0) // and nothing changed for her there
+	if got := bob.online(t); got != 2 {
+		t.Errorf("/chat shows %d users online, want 2", got)
+	}
+	elsewhere.send(t, "still here").accepted(t, "alice's message from her other session")
+	b.wantMessage(t, alice, "still here")
+	elsewhere.wantMessage(t, alice, "still here")
 
 	n.send(t, map[string]any{"op": "reconnect", "c": a1.c}) // same cookie
 	if e := n.want(t, "connect_error", a1.c); e.Message != "unauthorized" {
 		t.Errorf("reconnecting with the logged-out cookie: %s, want connect_error \"unauthorized\"", e)
 	}
+
+	aliceElsewhere.logout(t)
+	if d := n.want(t, "disconnect", elsewhere.c); d.Reason != "io server disconnect" {
+		t.Errorf("%s: %s, want \"io server disconnect\"", elsewhere.c, d)
+	}
+	b.wantCount(t, 1)
+	b.wantUser(t, alice, 1, false)
 	b.quiet(t, 300*time.Millisecond)
 	if got := bob.online(t); got != 1 {
 		t.Errorf("/chat shows %d users online, want 1", got)
