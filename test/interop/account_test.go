@@ -29,7 +29,7 @@ const (
 	csrfField     = "csrf_token"
 )
 
-func newAccount(p *program, username string) *account {
+func newAccount(t *testing.T, p *program, username string) *account {
 	jar, _ := cookiejar.New(nil)
 	return &account{
 		Username: username,
@@ -37,10 +37,22 @@ func newAccount(p *program, username string) *account {
 		base:     p.URL,
 		http: &http.Client{
 			Jar:           jar,
+			Transport:     ownTransport(t),
 			Timeout:       waitTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+}
+
+// ownTransport returns an HTTP transport for one client making one request
+// at a time. Clients making requests concurrently on a shared transport may
+// leave a connection that never carries a request, which holds up the
+// program's graceful shutdown for 5 s (net/http waits that long for the
+// first request of a new connection).
+func ownTransport(t *testing.T) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
 }
 
 // register creates the accounts through the form on / (in parallel: each
@@ -51,7 +63,7 @@ func register(t *testing.T, p *program, usernames ...string) []*account {
 	errs := make([]error, len(usernames))
 	var wg sync.WaitGroup
 	for i, name := range usernames {
-		accounts[i] = newAccount(p, name)
+		accounts[i] = newAccount(t, p, name)
 		wg.Go(func() { errs[i] = accounts[i].register() })
 	}
 	wg.Wait()
@@ -124,7 +136,7 @@ func (a *account) register() error {
 // session of the same user.
 func (a *account) login(t *testing.T, p *program) *account {
 	t.Helper()
-	b := newAccount(p, a.Username)
+	b := newAccount(t, p, a.Username)
 	b.Password = a.Password
 	if err := b.post("/", "/login", url.Values{"username": {a.Username}, "password": {a.Password}}, "/chat"); err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func requireNode(t *testing.T) {
 		}
 		for _, pkg := range []string{"socket.io-client", "playwright-core"} {
 			if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
-				envErr = fmt.Errorf("test/interop/node_modules/%s is missing: run `scripts/deps.sh all` from the repository root", pkg)
+				envErr = fmt.Errorf("test/interop/node_modules/%s is missing (%v): run `scripts/deps.sh all` from the repository root", pkg, err)
 				return
 			}
 		}

@@ -141,7 +141,9 @@ func (p *program) run(bin string) error {
 	p.cmd, p.done, p.stderr = cmd, done, stderr
 	p.mu.Unlock()
 
-	client := &http.Client{Timeout: time.Second}
+	tr := ownTransport(p.t)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Timeout: time.Second, Transport: tr}
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		select {
