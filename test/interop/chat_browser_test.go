@@ -1,8 +1,12 @@
 package interop
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +31,15 @@ func artifactsDir(t *testing.T) string {
 // both pages show "2 users online"; messages typed in #m and submitted
 // appear on both as "NAME: message"; markup in a message is shown as text
 // (no element, no script); when one user's tab closes the other page shows
-// "1 users online" and "NAME has left the chat.". Screenshots of the chat
-// page (desktop width, and phone width 390 px) go to test/artifacts/.
+// "1 users online" and "NAME has left the chat."; a second tab of a user
+// is not announced, and logging out in one tab disconnects the other.
+// Screenshots of the chat page (desktop width, and phone width 390 px) go
+// to test/artifacts/. With --fcc-testing, a page of another origin (the
+// freeCodeCamp checker) reads the sources.
 func TestChatInChromium(t *testing.T) {
 	t.Parallel()
 	requireChromium(t)
-	p := startProgram(t)
+	p := startProgram(t, "--fcc-testing")
 	b := startNode(t, "chat-browser.mjs", p.URL)
 	b.timeout = 30 * time.Second // Chromium starts slowly on a busy machine
 	b.grace = 10 * time.Second
@@ -114,7 +121,64 @@ func TestChatInChromium(t *testing.T) {
 	do(map[string]any{"op": "screenshot", "c": "alice", "path": path}, "screenshot")
 	t.Logf("screenshot of alice's chat page after bob left: %s", path)
 
+	// A second tab of alice changes nothing on her first (no
+	// announcement); logging out in the first disconnects the second, which
+	// says so.
+	if r := do(map[string]any{"op": "tab", "c": "alice-2", "of": "alice", "path": "/chat"}, "opened"); r.N != 200 {
+		t.Fatalf("GET /chat in alice's second tab: %s", r)
+	}
+	waitText("alice-2", "#connection", "Connected")
+	waitText("alice-2", "#num-users", "1 users online")
+	for _, m := range messages {
+		waitItem("alice-2", m.from+": "+m.text) // the history
+	}
+	do(map[string]any{"op": "send", "c": "alice-2", "text": "from my second tab"}, "sent")
+	for _, page := range []string{"alice", "alice-2"} {
+		waitItem(page, "alice: from my second tab")
+	}
+	if r := do(map[string]any{"op": "eval", "c": "alice", "expr": `[...document.querySelectorAll("#messages li.announcement")].map((li) => li.textContent)`}, "eval"); r.Text != `["bob has joined the chat.","bob has left the chat."]` {
+		t.Errorf("announcements on alice's first tab: %s, want bob's arrival and departure only", r.Text)
+	}
+	do(map[string]any{"op": "click", "c": "alice", "selector": `form[action="/logout"] button[type="submit"]`, "url": "**/?logged_out"}, "clicked")
+	waitText("alice", ".notice", "You have been logged out. See you soon!")
+	waitText("alice-2", "#connection", "Disconnected by the server — reload the page to rejoin")
+	path = filepath.Join(dir, "chat-alice-second-tab-after-logout.png")
+	do(map[string]any{"op": "screenshot", "c": "alice-2", "path": path}, "screenshot")
+	t.Logf("screenshot of alice's second tab after she logged out in the first: %s", path)
+
 	b.none(t, 0, "a console error", func(r *report) bool {
 		return r.T == "console" && strings.HasPrefix(r.Text, "error")
 	})
+
+	// With --fcc-testing, the freeCodeCamp checker — a page of another
+	// origin, here http://localhost:port — reads the server's source and
+	// the client script with credentials: Chromium accepts the CORS answers.
+	// (The page is served from loopback too: Chromium refuses a page of a
+	// public address access to loopback, whatever the server answers.)
+	checker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, "<!doctype html><title>checker</title>")
+	}))
+	t.Cleanup(checker.Close)
+	checkerURL := "http://localhost:" + checker.URL[strings.LastIndex(checker.URL, ":")+1:] + "/"
+	do(map[string]any{"op": "open", "c": "checker", "url": checkerURL}, "opened")
+	for path, want := range map[string]string{
+		"/_api/server.js":   `io.Emit("user count", currentUsers)`,
+		"/public/client.js": `socket.on('user count'`,
+	} {
+		r := do(map[string]any{"op": "eval", "c": "checker", "expr": `fetch(` + strconv.Quote(p.URL+path) + `, {credentials: "include"}).then(
+			async (r) => ({status: r.status, found: (await r.text()).includes(` + strconv.Quote(want) + `)}),
+			(err) => ({error: String(err)}))`}, "eval")
+		if r.Text != `{"status":200,"found":true}` {
+			t.Errorf("the checker page at %s reading %s: %s", checkerURL, path, r.Text)
+		}
+	}
+	// a page of any other origin (the same server as http://127.0.0.1) is
+	// refused the source
+	do(map[string]any{"op": "open", "c": "stranger", "url": checker.URL + "/"}, "opened")
+	r := do(map[string]any{"op": "eval", "c": "stranger", "expr": `fetch(` + strconv.Quote(p.URL+"/_api/server.js") + `, {credentials: "include"}).then(
+		(r) => ({status: r.status}), (err) => ({error: String(err)}))`}, "eval")
+	if r.Text != `{"error":"TypeError: Failed to fetch"}` {
+		t.Errorf("a page at %s reading /_api/server.js: %s, want a CORS refusal", checker.URL, r.Text)
+	}
 }

@@ -5,20 +5,24 @@
 //
 // Like client.mjs, it reads commands on stdin and prints reports on stdout,
 // one JSON object per line; "c" names the user (context). Commands:
-//   {"op":"open","c":"alice","width":1280,"height":800}
-//       a new context with that viewport, its page at BASE_URL/
+//   {"op":"open","c":"alice","width":1280,"height":800,"url":"…"}
+//       a new context with that viewport, its page at url (default BASE_URL/)
+//   {"op":"tab","c":"alice-2","of":"alice","path":"/chat"}
+//       another page (tab) in alice's context, at BASE_URL + path
 //   {"op":"register","c":"alice","username":"…","password":"…"}
 //       fills the "Create an account" form of / and submits it; waits for /chat
 //   {"op":"send","c":"alice","text":"…"}      types text in #m and submits the form (Enter)
+//   {"op":"click","c":"alice","selector":"…","url":"**/path"}
+//       clicks the element, then waits for the page to be at url (if given)
 //   {"op":"waitText","c":"alice","selector":"#num-users","text":"…"}
 //       waits until the element's trimmed textContent is text
 //   {"op":"waitItem","c":"alice","text":"…"}  waits for an #messages item with exactly that text
 //   {"op":"eval","c":"alice","expr":"…"}      evaluates an expression in the page
 //   {"op":"viewport","c":"alice","width":390,"height":844}
 //   {"op":"screenshot","c":"alice","path":"/abs/file.png"}
-//   {"op":"close","c":"alice"}                closes the context (the tab and its connection)
+//   {"op":"close","c":"alice"}                closes the tab, and the context if opened by "open"
 //
-// Reports: ready, opened, registered, sent, shown, eval, viewport,
+// Reports: ready, opened, registered, sent, clicked, shown, eval, viewport,
 // screenshot, closed, console (the page's console messages), error.
 import readline from "node:readline";
 import { chromium } from "playwright-core";
@@ -52,7 +56,17 @@ const browser = await chromium.launch({
 });
 out({ t: "ready" });
 
-const pages = new Map(); // c → {context, page}
+const pages = new Map(); // c → {context, page, tab}
+
+async function newPage(c, context, url, tab) {
+  const pg = await context.newPage();
+  pg.setDefaultTimeout(20000);
+  pg.on("console", (msg) => out({ t: "console", c, text: `${msg.type()}: ${msg.text()}` }));
+  pg.on("pageerror", (err) => out({ t: "error", c, message: `page error: ${err.message}` }));
+  pages.set(c, { context, page: pg, tab });
+  const res = await pg.goto(url);
+  return out({ t: "opened", c, n: res ? res.status() : 0, text: await pg.title() });
+}
 
 function page(c) {
   const p = pages.get(c);
@@ -65,13 +79,12 @@ async function handle(cmd) {
   switch (cmd.op) {
     case "open": {
       const context = await browser.newContext({ viewport: { width: cmd.width || 1280, height: cmd.height || 800 } });
-      const pg = await context.newPage();
-      pg.setDefaultTimeout(20000);
-      pg.on("console", (msg) => out({ t: "console", c, text: `${msg.type()}: ${msg.text()}` }));
-      pg.on("pageerror", (err) => out({ t: "error", c, message: `page error: ${err.message}` }));
-      pages.set(c, { context, page: pg });
-      const res = await pg.goto(base + "/");
-      return out({ t: "opened", c, n: res ? res.status() : 0, text: await pg.title() });
+      return newPage(c, context, cmd.url || base + "/", false);
+    }
+    case "tab": {
+      const owner = pages.get(cmd.of);
+      if (!owner) throw new Error(`no page ${cmd.of}`);
+      return newPage(c, owner.context, base + cmd.path, true);
     }
     case "register": {
       const pg = page(c);
@@ -86,6 +99,11 @@ async function handle(cmd) {
       await pg.fill("#m", cmd.text);
       await pg.press("#m", "Enter");
       return out({ t: "sent", c, text: cmd.text });
+    }
+    case "click": {
+      const pg = page(c);
+      await Promise.all([cmd.url ? pg.waitForURL(cmd.url) : null, pg.click(cmd.selector)]);
+      return out({ t: "clicked", c, text: pg.url() });
     }
     case "waitText":
       await page(c).waitForFunction(
@@ -113,7 +131,7 @@ async function handle(cmd) {
     case "close": {
       const p = pages.get(c);
       pages.delete(c);
-      await p.context.close();
+      await (p.tab ? p.page.close() : p.context.close());
       return out({ t: "closed", c });
     }
     default:
