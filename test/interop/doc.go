@@ -2,7 +2,8 @@
 // Switchboard server unchanged: its tests start purpose-built servers
 // in-process and drive the real socket.io-client (Node, js/client.mjs) and a
 // real browser (Chromium through playwright-core, js/browser.mjs), asserting
-// what both sides observe.
+// what both sides observe. The chat tests run the real chat program
+// (cmd/switchboard) as a child process and drive it the same way.
 //
 // The npm packages are pinned in package.json and installed by
 // `scripts/deps.sh all`; Chromium is Debian's (/usr/bin/chromium). The

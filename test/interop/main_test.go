@@ -14,7 +14,16 @@ import (
 	"switchboard/socketio"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(cleanupM{m}) }
+
+// cleanupM removes what the tests built (the chat program) once they have
+// run, before goleak looks for leaked goroutines.
+type cleanupM struct{ *testing.M }
+
+func (m cleanupM) Run() int {
+	defer removeProgramBuild()
+	return m.M.Run()
+}
 
 // waitTimeout bounds every wait for something the other side must do. It is
 // generous: the race detector and two shared cores make everything slower.
@@ -38,7 +47,7 @@ func requireNode(t *testing.T) {
 		}
 		for _, pkg := range []string{"socket.io-client", "playwright-core"} {
 			if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
-				envErr = fmt.Errorf("test/interop/node_modules/%s is missing: run `scripts/deps.sh all` from the repository root", pkg)
+				envErr = fmt.Errorf("test/interop/node_modules/%s is missing (%v): run `scripts/deps.sh all` from the repository root", pkg, err)
 				return
 			}
 		}
