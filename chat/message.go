@@ -112,6 +112,17 @@ func (p *Poster) Post(ctx context.Context, u *User, text string) (*Message, erro
 	return m, nil
 }
 
+// Refuse answers a message refused before it could be posted (it was not
+// text): it costs a token like any message, so a flood of bad messages is
+// limited too. It returns err, or the rate-limit error once the user is
+// over the limit.
+func (p *Poster) Refuse(u *User, err error) error {
+	if ok, wait := p.limiter.Allow(userKey(u.ID)); !ok {
+		return Errorf(ERATELIMIT, "You are sending messages too fast; wait %s.", roundUp(wait))
+	}
+	return err
+}
+
 func userKey(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
 
 // roundUp renders a wait for people: "1s", "2s", … never "0s".

@@ -45,7 +45,7 @@ func (rt *Server) register(io *socketio.Server) {
 		socket.On("chat message", func(socket *socketio.Socket, e *socketio.Event) {
 			message, err := e.Args.String(0)
 			if err != nil {
-				rt.refuse(socket, e, chat.Errorf(chat.EINVALID, "A chat message is a text."))
+				rt.refuse(socket, e, rt.cfg.Poster.Refuse(user, chat.Errorf(chat.EINVALID, "A chat message is a text.")))
 				return
 			}
 			msg, err := rt.post(user, message)

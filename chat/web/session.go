@@ -101,6 +101,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *chat.Us
 		if err := s.sessions.DeleteSession(ctx, sessionID(old)); err != nil {
 			return err
 		}
+		if s.OnSessionEnd != nil { // its sockets go with it, as on logout
+			s.OnSessionEnd(sessionID(old))
+		}
 	}
 	now := s.now()
 	token := newToken()

@@ -144,6 +144,26 @@ func (a *account) login(t *testing.T, p *program) *account {
 	return b
 }
 
+// loginAgain logs in as other from a's browser, which is logged in already
+// — with the CSRF token of its chat page's forms, as a script on that page
+// could. It returns a, now with other's session.
+func (a *account) loginAgain(t *testing.T, other *account) {
+	t.Helper()
+	token, err := a.formToken("/chat", "/logout") // one token for every form of the page
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"username": {other.Username}, "password": {other.Password}, csrfField: {token}}
+	res, err := a.http.PostForm(a.base+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/chat" {
+		t.Fatalf("POST /login as %s from %s's browser: %s to %q", other.Username, a.Username, res.Status, res.Header.Get("Location"))
+	}
+}
+
 // logout submits the "Log out" form of /chat.
 func (a *account) logout(t *testing.T) {
 	t.Helper()

@@ -172,3 +172,50 @@ func TestChatLogoutDisconnectsTheSockets(t *testing.T) {
 		t.Errorf("/chat shows %d users online, want 1", got)
 	}
 }
+
+// Logging in from a browser that is logged in already ends its previous
+// session (the cookie changes, the old session is deleted) and must, as
+// logging out does, disconnect the sockets opened with it: else they go on
+// chatting as the previous user, whom everyone still sees online.
+//
+// Fails: chat/web's startSession deletes the previous session without
+// calling OnSessionEnd (only POST /logout does), so the realtime server
+// never hears of it.
+func TestChatLoginAgainDisconnectsTheOldSessionsSockets(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	users := register(t, p, "alice", "bob")
+	alice, bob := users[0], users[1]
+	n := startNode(t, "client.mjs")
+	a, _ := join(t, n, "alice", p, alice, 1)
+	b, _ := join(t, n, "bob", p, bob, 2)
+	a.wantCount(t, 2)
+	a.wantUser(t, bob, 2, true)
+	oldCookie := alice.cookie(t)
+
+	alice.loginAgain(t, bob) // alice's browser is bob's now
+	n.connect(t, "old-session", p.URL, clientOpts{Opts: map[string]any{"extraHeaders": map[string]any{"Cookie": oldCookie}, "reconnection": false}})
+	if e := n.want(t, "connect_error", "old-session"); e.Message != "unauthorized" {
+		t.Fatalf("the previous session still opens sockets: %s", e)
+	}
+
+	time.Sleep(time.Second) // logging out disconnects within milliseconds
+	if tr := n.transport(t, a.c); tr.Connected {
+		t.Errorf("alice's socket is still connected a second after her session ended")
+		if ack := a.send(t, "still chatting as alice"); ack.OK {
+			b.wantMessage(t, alice, "still chatting as alice")
+			t.Errorf("the socket of the ended session still posts as alice")
+		}
+		if got := bob.online(t); got != 2 {
+			t.Errorf("/chat shows %d users online", got)
+		} else {
+			t.Errorf("/chat still counts alice online (2 users)")
+		}
+		return
+	}
+	if d := n.want(t, "disconnect", a.c); d.Reason != "io server disconnect" {
+		t.Errorf("alice's socket of the ended session: %s, want disconnect \"io server disconnect\"", d)
+	}
+	b.wantCount(t, 1)
+	b.wantUser(t, alice, 1, false)
+}

@@ -299,6 +299,9 @@ func TestChatMessageValidationAndRateLimit(t *testing.T) {
 		r := a.send(t, c.args...)
 		r.refused(t, c.name, "invalid")
 	}
+	// Each refusal cost a rate-limit token (a flood of bad messages is
+	// limited too): let some come back (5 a second) before the next four.
+	time.Sleep(time.Second)
 	// 1000 characters, counted as characters: 1000 bytes, 2000 bytes,
 	// 4000 bytes (2000 UTF-16 units); surrounding white space is trimmed
 	// before counting; tabs and newlines inside are kept.
@@ -400,6 +403,43 @@ func TestChatHistoryOnJoin(t *testing.T) {
 		}
 		if i > 0 && m.At.Before(history[i-1].At) {
 			t.Errorf("history item %d at %v, before the previous one (%v)", i, m.At, history[i-1].At)
+		}
+	}
+}
+
+// A flood of `chat message` events that are not text is rate-limited like
+// any other: chat.Poster charges invalid messages too "so a flood of bad
+// messages is limited too". Empty texts are (the control: after the burst
+// of 10, "rate_limit"); non-strings are not.
+//
+// Fails: chat/realtime's handler refuses a non-string before calling
+// Poster.Post, so it never takes a token: every one is answered "invalid",
+// forever.
+func TestChatNonStringMessagesAreRateLimitedToo(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	users := register(t, p, "alice", "bob")
+	n := startNode(t, "client.mjs")
+	a, _ := join(t, n, "alice", p, users[0], 1)
+	b, _ := join(t, n, "bob", p, users[1], 2)
+
+	for _, c := range []struct {
+		s   *sock
+		arg any
+	}{{b, ""}, {a, 42}} {
+		seqs := make([]int, 20)
+		for i := range seqs {
+			seqs[i] = c.s.emit(t, c.arg)
+		}
+		codes := map[string]int{}
+		for _, seq := range seqs {
+			r := ackOf(t, n.ackOf(t, c.s.c, seq))
+			r.refused(t, fmt.Sprintf("%s's %#v", c.s.c, c.arg), r.Code)
+			codes[r.Code]++
+		}
+		t.Logf("20 times %#v: %v", c.arg, codes)
+		if codes["rate_limit"] < 5 {
+			t.Errorf("20 times %#v in a burst: %v, want the ones after the first 10 refused with \"rate_limit\"", c.arg, codes)
 		}
 	}
 }

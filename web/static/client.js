@@ -103,8 +103,21 @@
 
   const socket = io();
 
+  // While the connection is down for good, the form is disabled: typing
+  // into it would only produce errors.
+  function setFormEnabled(enabled) {
+    input.disabled = !enabled;
+    form.querySelectorAll('button').forEach((b) => { b.disabled = !enabled; });
+  }
+
+  // Announcements received since this connection opened: the history that
+  // follows a (re)connection replaces the list, and they go back after it.
+  let announcedSinceConnect = [];
+
   socket.on('connect', () => {
     setConnection('connected', 'Connected');
+    setFormEnabled(true);
+    announcedSinceConnect = [];
   });
 
   socket.on('disconnect', (reason) => {
@@ -112,6 +125,7 @@
       setConnection('reconnecting', 'Reconnecting…');
     } else {
       setConnection('offline', reason === 'io server disconnect' ? 'Disconnected by the server — reload the page to rejoin' : 'Disconnected');
+      setFormEnabled(false);
     }
   });
 
@@ -120,6 +134,7 @@
       setConnection('reconnecting', 'Reconnecting…');
     } else {
       setConnection('offline', 'Could not join: ' + err.message);
+      setFormEnabled(false);
     }
   });
 
@@ -130,6 +145,7 @@
   socket.on('user', (data) => {
     byId('num-users').textContent = data.currentUsers + ' users online';
     const li = announcementItem(displayName(data) + (data.connected ? ' has joined the chat.' : ' has left the chat.'));
+    announcedSinceConnect.push(li);
     appendToMessages(li);
   });
 
@@ -137,6 +153,7 @@
     const messages = byId('messages');
     messages.replaceChildren(); // a reconnect sends the history again
     (Array.isArray(list) ? list : []).forEach((data) => { messages.appendChild(messageItem(data)); });
+    announcedSinceConnect.forEach((li) => { messages.appendChild(li); });
     messages.scrollTop = messages.scrollHeight;
   });
 
