@@ -166,6 +166,11 @@ type result struct {
 	P99ms          float64 `json:"p99_ms,omitempty"`
 	Maxms          float64 `json:"max_ms,omitempty"`
 	SendError      string  `json:"send_error,omitempty"`
+
+	// CPU the rest of the machine used during the measured window (opening for idle/open, the
+	// broadcast for flood/paced): a shared machine's noise. Compare runs only when it is small.
+	OtherCPUSec  float64 `json:"other_cpu_s"`
+	OtherCPUFrac float64 `json:"other_cpu_frac"`
 }
 
 // handle is a worker in this process or in a child process.
@@ -175,6 +180,7 @@ type handle interface {
 	send(sendReq) sendRes
 	wait(waitReq) waitRes
 	close()
+	pid() int
 }
 
 // run performs one scenario and writes the summary and the JSON line to out.
@@ -244,6 +250,11 @@ func run(cfg config, out io.Writer) (result, error) {
 	if cfg.Scenario == "open" || cfg.Scenario == "idle" {
 		openTimeout = cfg.Timeout
 	}
+	pids := []int{pid}
+	for _, w := range workers {
+		pids = append(pids, w.pid())
+	}
+	win := startCPUWindow(pids...)
 	t0 := time.Now()
 	opened := make([]openRes, procs)
 	each(workers, func(i int, w handle) {
@@ -265,6 +276,7 @@ func run(cfg config, out io.Writer) (result, error) {
 		}
 	}
 	res.OpensPerS = float64(res.Opened) / res.OpenSec
+	res.OtherCPUSec, res.OtherCPUFrac = win.other()
 
 	switch cfg.Scenario {
 	case "idle":
@@ -280,20 +292,22 @@ func run(cfg config, out io.Writer) (result, error) {
 		if opened[0].Opened == 0 {
 			return res, fmt.Errorf("no connection to send on: %s", opened[0].FirstErr)
 		}
-		broadcast(cfg, workers, opened, pid, &res)
+		broadcast(cfg, workers, opened, pids, &res)
 	}
 	report(out, cfg, res)
 	return res, nil
 }
 
 // broadcast runs the flood or paced measurement on opened connections.
-func broadcast(cfg config, workers []handle, opened []openRes, pid int, res *result) {
+func broadcast(cfg config, workers []handle, opened []openRes, pids []int, res *result) {
+	pid := pids[0]
 	time.Sleep(cfg.Settle)
 	each(workers, func(_ int, w handle) { w.start(startReq{}) })
 	rate := 0.0
 	if cfg.Scenario == "paced" {
 		rate = cfg.Rate
 	}
+	win := startCPUWindow(pids...)
 	cpu0, _ := cpuTime(pid)
 	sendFor := time.Duration(0)
 	if rate > 0 {
@@ -308,6 +322,7 @@ func broadcast(cfg config, workers []handle, opened []openRes, pid int, res *res
 		waits[i] = w.wait(waitReq{Expected: int64(opened[i].Opened) * int64(cfg.M), Deadline: deadline})
 	})
 	cpu1, _ := cpuTime(pid)
+	res.OtherCPUSec, res.OtherCPUFrac = win.other()
 	s := <-sent
 	res.SendError = s.Err
 	res.SendSec = s.Duration.Seconds()
@@ -377,6 +392,7 @@ func report(out io.Writer, cfg config, r result) {
 				fmt.Fprintf(out, "  send error: %s\n", r.SendError)
 			}
 		}
+		fmt.Fprintf(out, "  rest of the machine used %.2f CPU s (%.0f%% of the window)\n", r.OtherCPUSec, 100*r.OtherCPUFrac)
 	}
 	b, _ := json.Marshal(r)
 	fmt.Fprintf(out, "%s\n", b)

@@ -102,3 +102,70 @@ func listenerPID(port int) int {
 	}
 	return 0
 }
+
+// machineCPU is the machine-wide CPU time from the first line of /proc/stat, in clock ticks.
+type machineCPU struct{ busy, total int64 }
+
+func readMachineCPU() machineCPU {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineCPU{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return machineCPU{}
+	}
+	var m machineCPU
+	for i, s := range f[1:9] { // user nice system idle iowait irq softirq steal
+		v, _ := strconv.ParseInt(s, 10, 64)
+		m.total += v
+		if i != 3 && i != 4 {
+			m.busy += v
+		}
+	}
+	return m
+}
+
+// A cpuWindow measures, over a stretch of time, how much CPU the machine spent outside the
+// server and the load generator: other engineers' work on a shared machine, which spoils a
+// measurement.
+type cpuWindow struct {
+	pids    []int // server and load generator processes
+	start   time.Time
+	machine machineCPU
+	ours    time.Duration
+}
+
+func (w *cpuWindow) oursNow() time.Duration {
+	var d time.Duration
+	for _, p := range w.pids {
+		if p > 0 {
+			t, _ := cpuTime(p)
+			d += t
+		}
+	}
+	return d
+}
+
+func startCPUWindow(pids ...int) *cpuWindow {
+	w := &cpuWindow{pids: pids, start: time.Now(), machine: readMachineCPU()}
+	w.ours = w.oursNow()
+	return w
+}
+
+// other returns the CPU seconds others used since start, and that as a fraction of all the
+// machine's CPU time in the window.
+func (w *cpuWindow) other() (sec, frac float64) {
+	m := readMachineCPU()
+	busy := time.Duration(m.busy-w.machine.busy) * clockTick
+	total := time.Duration(m.total-w.machine.total) * clockTick
+	o := busy - (w.oursNow() - w.ours)
+	if o < 0 {
+		o = 0
+	}
+	if total <= 0 {
+		return o.Seconds(), 0
+	}
+	return o.Seconds(), float64(o) / float64(total)
+}

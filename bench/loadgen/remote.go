@@ -191,3 +191,5 @@ func (r *remoteWorker) close() {
 	r.stdin.Close()
 	r.cmd.Wait()
 }
+
+func (r *remoteWorker) pid() int { return r.cmd.Process.Pid }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -290,3 +291,5 @@ func (w *worker) close() {
 	}
 	w.conns = nil
 }
+
+func (w *worker) pid() int { return os.Getpid() }

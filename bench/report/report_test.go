@@ -1,0 +1,34 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTableShowsMediansAndRatio(t *testing.T) {
+	in := `{"scenario":"idle","label":"sb","rss_per_conn_kb":2}
+{"scenario":"idle","label":"node","rss_per_conn_kb":15}
+{"scenario":"idle","label":"sb","rss_per_conn_kb":3}
+{"scenario":"idle","label":"sb","rss_per_conn_kb":10}
+{"scenario":"idle","label":"node","rss_per_conn_kb":16}
+{"scenario":"flood","label":"sb","server_cpu_us_per_delivery":4}
+not json
+`
+	rs := runs{}
+	order := rs.read(strings.NewReader(in), nil)
+	var b strings.Builder
+	write(&b, rs, order, "sb/node", false)
+	out := b.String()
+	for _, want := range []string{
+		"| idle: server RSS per connection (KiB) | 3.00 | 15.50 | 0.19 |",
+		"| flood: server CPU per delivery (µs) | 4.00 | – | – |",
+		"sb (n=3)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "paced") {
+		t.Errorf("rows without data should be left out:\n%s", out)
+	}
+}
