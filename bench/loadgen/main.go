@@ -160,6 +160,7 @@ type result struct {
 	DeliveriesPerS float64 `json:"deliveries_per_s,omitempty"`
 	ServerCPUSec   float64 `json:"server_cpu_s,omitempty"`
 	CPUUsPerDeliv  float64 `json:"server_cpu_us_per_delivery,omitempty"`
+	WritesPerDeliv float64 `json:"server_writes_per_delivery,omitempty"`
 	ClientCPUSec   float64 `json:"client_cpu_s,omitempty"`
 	ClientUsPerDel float64 `json:"client_cpu_us_per_delivery,omitempty"`
 	P50ms          float64 `json:"p50_ms,omitempty"`
@@ -309,6 +310,7 @@ func broadcast(cfg config, workers []handle, opened []openRes, pids []int, res *
 	}
 	win := startCPUWindow(pids...)
 	cpu0, _ := cpuTime(pid)
+	w0 := writeSyscalls(pid)
 	sendFor := time.Duration(0)
 	if rate > 0 {
 		sendFor = time.Duration(float64(cfg.M) / rate * float64(time.Second))
@@ -322,6 +324,7 @@ func broadcast(cfg config, workers []handle, opened []openRes, pids []int, res *
 		waits[i] = w.wait(waitReq{Expected: int64(opened[i].Opened) * int64(cfg.M), Deadline: deadline})
 	})
 	cpu1, _ := cpuTime(pid)
+	w1 := writeSyscalls(pid)
 	res.OtherCPUSec, res.OtherCPUFrac = win.other()
 	s := <-sent
 	res.SendError = s.Err
@@ -349,6 +352,7 @@ func broadcast(cfg config, workers []handle, opened []openRes, pids []int, res *
 	if res.Received > 0 {
 		res.CPUUsPerDeliv = res.ServerCPUSec * 1e6 / float64(res.Received)
 		res.ClientUsPerDel = res.ClientCPUSec * 1e6 / float64(res.Received)
+		res.WritesPerDeliv = float64(w1-w0) / float64(res.Received)
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	res.P50ms, res.P99ms, res.Maxms = ms(h.quantile(0.50)), ms(h.quantile(0.99)), ms(h.max())
@@ -385,8 +389,8 @@ func report(out io.Writer, cfg config, r result) {
 		if r.Expected > 0 {
 			fmt.Fprintf(out, "  %d messages sent in %.2fs; %d/%d deliveries (%d lost) in %.2fs: %.0f deliveries/s\n",
 				r.Messages, r.SendSec, r.Received, r.Expected, r.Lost, r.DeliverSec, r.DeliveriesPerS)
-			fmt.Fprintf(out, "  server CPU %.2fs: %.2f µs per delivery; loadgen CPU %.2fs: %.2f µs per delivery\n",
-				r.ServerCPUSec, r.CPUUsPerDeliv, r.ClientCPUSec, r.ClientUsPerDel)
+			fmt.Fprintf(out, "  server CPU %.2fs: %.2f µs and %.2f write calls per delivery; loadgen CPU %.2fs: %.2f µs per delivery\n",
+				r.ServerCPUSec, r.CPUUsPerDeliv, r.WritesPerDeliv, r.ClientCPUSec, r.ClientUsPerDel)
 			fmt.Fprintf(out, "  latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P99ms, r.Maxms)
 			if r.SendError != "" {
 				fmt.Fprintf(out, "  send error: %s\n", r.SendError)

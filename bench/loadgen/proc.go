@@ -169,3 +169,19 @@ func (w *cpuWindow) other() (sec, frac float64) {
 	}
 	return o.Seconds(), float64(o) / float64(total)
 }
+
+// writeSyscalls returns syscw from /proc/PID/io: how many write-family system calls pid made
+// (write, writev, sendmsg…). Per delivery it shows how much a server batches its writes.
+func writeSyscalls(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "syscw:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

@@ -1,6 +1,6 @@
 // Package gobwasconn is the github.com/gobwas/ws part shared by the two gobwas servers, which
 // differ only in who waits for a connection to become readable: a goroutine per connection
-// (../../gobwas) or an epoll loop (../../gobwasepoll).
+// (../../gobwas) or an epoll loop (../../gobwasepoll, ../../gobwasstd).
 //
 // Upgrades use the library's zero-copy Upgrader on the raw net.Conn; frames are read with its
 // low-level header API straight from the socket (no per-connection read buffer); a broadcast
@@ -67,6 +67,12 @@ func (s *Server) Upgrade(nc net.Conn) (*Conn, error) {
 	if _, err := u.Upgrade(nc); err != nil {
 		return nil, err
 	}
+	return s.Open(nc)
+}
+
+// Open starts Engine.IO on nc, a connection already upgraded to WebSocket (for example by
+// ws.UpgradeHTTP in a net/http handler): it sends the open packet.
+func (s *Server) Open(nc net.Conn) (*Conn, error) {
 	c := &Conn{NC: nc, s: s}
 	if _, err := nc.Write(ws.MustCompileFrame(ws.NewTextFrame(sio.OpenPacket(sio.NewSID())))); err != nil {
 		return nil, err
