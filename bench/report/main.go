@@ -108,7 +108,10 @@ func (rs runs) read(r io.Reader, order []string) []string {
 			if mt.Scenario != scenario {
 				continue
 			}
-			v, _ := m[mt.Field].(float64) // absent (omitted zero) counts as 0
+			v, ok := m[mt.Field].(float64)
+			if !ok && !(mt.Field == "lost" && m["expected"] != nil) { // loadgen omits lost when 0
+				continue // not measured in this run (an older loadgen, or no server PID)
+			}
 			rs[label][scenario][mt.Field] = append(rs[label][scenario][mt.Field], v)
 		}
 	}
