@@ -14,9 +14,11 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
 
 	"switchboard/bench/wscompare/internal/sio"
 )
@@ -50,6 +52,46 @@ type Conn struct {
 
 	closeOnce sync.Once
 	OnClose   func() // called once by Close, before the socket closes
+
+	raw syscall.RawConn // set by DirectWrites
+}
+
+// DirectWrites makes send try a non-blocking write on the socket first, from the sending
+// goroutine, and queue for the connection's writer goroutine only what the socket did not take
+// (see sio.Outbox.PushOrWrite). The connection must be a syscall.Conn (a *net.TCPConn).
+func (c *Conn) DirectWrites() error {
+	sc, ok := c.NC.(syscall.Conn)
+	if !ok {
+		return errors.New("not a syscall.Conn")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	c.raw = raw
+	return nil
+}
+
+// tryWrite writes what the socket takes without waiting; done is false when some is left.
+func (c *Conn) tryWrite(frame []byte) (rest []byte, done bool) {
+	var n int
+	var err error
+	if werr := c.raw.Write(func(fd uintptr) bool {
+		n, err = unix.Write(int(fd), frame)
+		return true // never wait here: the writer goroutine waits
+	}); werr != nil {
+		err = werr
+	}
+	switch {
+	case err == unix.EAGAIN:
+		return frame, false
+	case err != nil:
+		go c.Close() // not under the outbox lock
+		return nil, true
+	case n < len(frame):
+		return frame[n:], false
+	}
+	return nil, true
 }
 
 // Upgrade performs the WebSocket handshake on nc (which must carry a deadline) for
@@ -134,7 +176,13 @@ func (c *Conn) ReadAndHandle() error {
 
 // send queues one compiled frame; a connection whose queue is full is closed.
 func (c *Conn) send(frame []byte) {
-	if !c.out.Push(frame, sio.DefaultOutboxLimit, c.flush) {
+	var ok bool
+	if c.raw != nil {
+		ok = c.out.PushOrWrite(frame, sio.DefaultOutboxLimit, c.tryWrite, c.flush)
+	} else {
+		ok = c.out.Push(frame, sio.DefaultOutboxLimit, c.flush)
+	}
+	if !ok {
 		c.Close()
 	}
 }

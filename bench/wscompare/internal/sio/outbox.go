@@ -70,3 +70,32 @@ func (o *Outbox[T]) Close() {
 	o.queue = nil
 	o.mu.Unlock()
 }
+
+// PushOrWrite is Push with a fast path: when nothing is queued and no writer runs, it first
+// calls direct(v) itself, under the outbox's lock, which must not block (a non-blocking write).
+// direct returns what it could not write; only that is queued for the writer goroutine. So an
+// uncongested connection is written inline with no goroutine, and a congested one falls back to
+// the queue, whose writer batches.
+func (o *Outbox[T]) PushOrWrite(v T, limit int, direct func(T) (rest T, done bool), flush func([]T) error) bool {
+	o.mu.Lock()
+	if o.closed || len(o.queue) >= limit {
+		o.mu.Unlock()
+		return false
+	}
+	if !o.running && len(o.queue) == 0 {
+		rest, done := direct(v)
+		if done {
+			o.mu.Unlock()
+			return true
+		}
+		v = rest
+	}
+	o.queue = append(o.queue, v)
+	start := !o.running
+	o.running = true
+	o.mu.Unlock()
+	if start {
+		go o.drain(flush)
+	}
+	return true
+}
