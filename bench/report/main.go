@@ -70,7 +70,7 @@ func main() {
 	}
 	write(os.Stdout, rs, order, *ratio, *spread)
 	if dropped > 0 {
-		fmt.Printf("\n%d run(s) left out: the rest of the machine used more than %.0f%% of the CPUs during them.\n", dropped, 100*maxOther)
+		fmt.Printf("\n%d run(s) left out of the time-based rows (their memory figures are kept): the rest of the machine used more than %.0f%% of the CPUs during them.\n", dropped, 100*maxOther)
 	}
 }
 
@@ -93,9 +93,10 @@ func (rs runs) read(r io.Reader, order []string) []string {
 		if label == "" || scenario == "" {
 			continue
 		}
+		noisy := false
 		if frac, _ := m["other_cpu_frac"].(float64); frac > maxOther {
 			dropped++
-			continue
+			noisy = true
 		}
 		if rs[label] == nil {
 			rs[label] = map[string]map[string][]float64{}
@@ -105,8 +106,8 @@ func (rs runs) read(r io.Reader, order []string) []string {
 			rs[label][scenario] = map[string][]float64{}
 		}
 		for _, mt := range metrics {
-			if mt.Scenario != scenario {
-				continue
+			if mt.Scenario != scenario || noisy && !strings.HasPrefix(mt.Field, "rss") {
+				continue // memory is kept from a noisy run, time-based figures are not
 			}
 			v, ok := m[mt.Field].(float64)
 			if !ok && !(mt.Field == "lost" && m["expected"] != nil) { // loadgen omits lost when 0
@@ -132,16 +133,15 @@ func median(v []float64) float64 {
 
 func write(w io.Writer, rs runs, order []string, ratio string, spread bool) {
 	a, b, hasRatio := strings.Cut(ratio, "/")
-	head := []string{"metric (median of rounds)"}
+	head := []string{"metric (median of rounds; [n=K] where fewer runs counted)"}
+	rounds := 0
 	for _, s := range order {
-		n := 0
+		head = append(head, s)
 		for _, sc := range rs[s] {
 			for _, v := range sc {
-				n = max(n, len(v))
-				break
+				rounds = max(rounds, len(v))
 			}
 		}
-		head = append(head, fmt.Sprintf("%s (n=%d)", s, n))
 	}
 	if hasRatio {
 		head = append(head, a+" / "+b)
@@ -160,6 +160,9 @@ func write(w io.Writer, rs runs, order []string, ratio string, spread bool) {
 			cell := fmt.Sprintf(mt.Format, median(v))
 			if spread && len(v) > 1 {
 				cell += fmt.Sprintf(" ("+mt.Format+"–"+mt.Format+")", slices.Min(v), slices.Max(v))
+			}
+			if len(v) < rounds {
+				cell += fmt.Sprintf(" [n=%d]", len(v))
 			}
 			row = append(row, cell)
 		}
