@@ -2,7 +2,7 @@
 # Measures each Go WebSocket library's bench server (and Node's socket.io as the reference)
 # with bench/loadgen, several rounds in rotating order, and prints a table of medians.
 #
-#   bench/wscompare/run.sh [SERVER...]           default: all ten (see ALL below)
+#   bench/wscompare/run.sh [SERVER...]           default: all eleven (see ALL below)
 #   bench/wscompare/run.sh profile SERVER...     CPU profile of each server in one flood run
 #
 # Environment: ROUNDS (3), SCENARIOS ("idle flood paced"), BENCH_OUT (bench/out/<time>),
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 
 ROUNDS=${ROUNDS:-3}
 SCENARIOS=${SCENARIOS:-idle flood paced}
-ALL="gorilla coder gws gobwas gobwasepoll gobwasstd gobwashybrid nbio nbiostd node"
+ALL="gorilla coder gws gobwas gobwasepoll gobwasstd gobwashybrid gobwaspool nbio nbiostd node"
 
 mode=run
 if [ "${1:-}" = profile ]; then mode=profile; shift; fi

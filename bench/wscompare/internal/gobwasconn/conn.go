@@ -54,6 +54,10 @@ type Conn struct {
 	OnClose   func() // called once by Close, before the socket closes
 
 	raw syscall.RawConn // set by DirectWrites
+	pw  *pooled         // set by UsePool
+
+	wmu     sync.Mutex // guards pw's queue and state, and wclosed
+	wclosed bool
 }
 
 // DirectWrites makes send try a non-blocking write on the socket first, from the sending
@@ -177,7 +181,9 @@ func (c *Conn) ReadAndHandle() error {
 // send queues one compiled frame; a connection whose queue is full is closed.
 func (c *Conn) send(frame []byte) {
 	var ok bool
-	if c.raw != nil {
+	if c.pw != nil {
+		ok = c.sendPooled(frame)
+	} else if c.raw != nil {
 		ok = c.out.PushOrWrite(frame, sio.DefaultOutboxLimit, c.tryWrite, c.flush)
 	} else {
 		ok = c.out.Push(frame, sio.DefaultOutboxLimit, c.flush)
@@ -205,6 +211,13 @@ func (c *Conn) Close() {
 	c.closeOnce.Do(func() {
 		c.s.Hub.Remove(c)
 		c.out.Close()
+		c.wmu.Lock()
+		c.wclosed = true
+		if c.pw != nil {
+			clear(c.pw.queue)
+			c.pw.queue = nil
+		}
+		c.wmu.Unlock()
 		if c.OnClose != nil {
 			c.OnClose()
 		}
