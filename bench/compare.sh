@@ -11,7 +11,7 @@
 # Environment:
 #   SWITCHBOARD_CMD  the Switchboard server, with '$PORT' where the port goes (default: built
 #                    from ./bench/fixture; until that exists, the wscompare server named by
-#                    STANDIN, default nbio, stands in and the output says so)
+#                    STANDIN, default gobwaspool, stands in and the output says so)
 #   NODE_CMD         default 'node bench/node/server.js $PORT'
 #   SB_LABEL, NODE_LABEL  column names; ROUNDS (3); SCENARIOS ("idle open flood paced");
 #   BENCH_OUT (bench/out/<time>); PAUSE, QUIET, QUIET_WAIT: see bench/lib.sh.
@@ -32,7 +32,7 @@ if [ -z "${SWITCHBOARD_CMD:-}" ]; then
     SWITCHBOARD_CMD="$BIN/bench-fixture --addr 127.0.0.1:\$PORT"
     SB_LABEL=${SB_LABEL:-switchboard}
   else
-    STANDIN=${STANDIN:-nbio}
+    STANDIN=${STANDIN:-gobwaspool}
     say "NOTE: ./bench/fixture does not exist yet: wscompare/$STANDIN stands in for Switchboard."
     (cd bench/wscompare && go build -o "../../$BIN/ws-$STANDIN" "./$STANDIN")
     SWITCHBOARD_CMD="$BIN/ws-$STANDIN -addr 127.0.0.1:\$PORT"

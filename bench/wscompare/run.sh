@@ -4,6 +4,7 @@
 #
 #   bench/wscompare/run.sh [SERVER...]           default: all eleven (see ALL below)
 #   bench/wscompare/run.sh profile SERVER...     CPU profile of each server in one flood run
+#                                                (PROFILE_SCENARIO=paced for the paced one)
 #
 # Environment: ROUNDS (3), SCENARIOS ("idle flood paced"), BENCH_OUT (bench/out/<time>),
 # PAUSE (seconds between runs, 2). Scenario sizes are loadgen's defaults: idle 10,000
@@ -36,10 +37,11 @@ cmd_for() {
 }
 
 if [ $mode = profile ]; then
+  sc=${PROFILE_SCENARIO:-flood}
   for s in $servers; do
-    prof="$BENCH_OUT/$s.flood.prof"
-    measure "$s" "$(cmd_for "$s" "-cpuprofile $prof")" flood
-    go tool pprof -top -nodecount=25 "$BIN/ws-$s" "$prof" 2>/dev/null | tee "$BENCH_OUT/$s.flood.top.txt"
+    prof="$BENCH_OUT/$s.$sc.prof"
+    measure "$s" "$(cmd_for "$s" "-cpuprofile $prof")" "$sc"
+    go tool pprof -top -nodecount=25 "$BIN/ws-$s" "$prof" 2>/dev/null | tee "$BENCH_OUT/$s.$sc.top.txt"
   done
   exit 0
 fi
