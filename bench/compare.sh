@@ -16,7 +16,8 @@
 #   SB_LABEL, NODE_LABEL  column names; ROUNDS (3); SCENARIOS ("idle open flood paced");
 #   BENCH_OUT (bench/out/<time>); PAUSE, QUIET, QUIET_WAIT: see bench/lib.sh.
 # Example, any two servers:
-#   SWITCHBOARD_CMD='bench/out/bin/ws-gws -addr 127.0.0.1:$PORT' SB_LABEL=gws bench/compare.sh
+#   (cd bench/wscompare && go build -o /tmp/ws-gws ./gws)
+#   SWITCHBOARD_CMD='/tmp/ws-gws -addr 127.0.0.1:$PORT' SB_LABEL=gws bench/compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
