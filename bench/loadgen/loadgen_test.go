@@ -118,3 +118,22 @@ func TestAppendChatCarriesTimestampFirst(t *testing.T) {
 		t.Fatalf("got %s, want %s", b, want)
 	}
 }
+
+func TestWorkerCountsConnectionsTheServerCloses(t *testing.T) {
+	addr, srv := startTestServerHandle(t)
+	w := &worker{}
+	defer w.close()
+	res := w.open(openReq{Addr: addr, Path: "/socket.io/?EIO=4&transport=websocket", N: 20, Conc: 5, Timeout: 5 * time.Second})
+	if res.Opened != 20 {
+		t.Fatalf("opened %d (%s)", res.Opened, res.FirstErr)
+	}
+	w.start(startReq{})
+	srv.dropAll()
+	deadline := time.Now().Add(5 * time.Second)
+	for w.dropped.Load() < 20 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := w.wait(waitReq{Deadline: time.Now()}).Dropped; got != 20 {
+		t.Fatalf("dropped = %d, want 20", got)
+	}
+}

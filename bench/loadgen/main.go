@@ -155,6 +155,7 @@ type result struct {
 	Expected       int64   `json:"expected,omitempty"`
 	Received       int64   `json:"received,omitempty"`
 	Lost           int64   `json:"lost,omitempty"`
+	Disconnected   int64   `json:"disconnected,omitempty"` // connections the server closed (or that failed) before the end
 	SendSec        float64 `json:"send_s,omitempty"`
 	DeliverSec     float64 `json:"deliver_s,omitempty"`
 	DeliveriesPerS float64 `json:"deliveries_per_s,omitempty"`
@@ -338,6 +339,7 @@ func broadcast(cfg config, workers []handle, opened []openRes, pids []int, res *
 		last = max(last, wr.LastRecv)
 		h.merge(wr.Hist)
 		client += wr.CPU
+		res.Disconnected += wr.Dropped
 	}
 	res.Expected = int64(res.Opened) * int64(cfg.M)
 	res.Lost = res.Expected - res.Received
@@ -392,6 +394,9 @@ func report(out io.Writer, cfg config, r result) {
 			fmt.Fprintf(out, "  server CPU %.2fs: %.2f µs and %.2f write calls per delivery; loadgen CPU %.2fs: %.2f µs per delivery\n",
 				r.ServerCPUSec, r.CPUUsPerDeliv, r.WritesPerDeliv, r.ClientCPUSec, r.ClientUsPerDel)
 			fmt.Fprintf(out, "  latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P99ms, r.Maxms)
+			if r.Disconnected > 0 {
+				fmt.Fprintf(out, "  %d connections were closed by the server or failed\n", r.Disconnected)
+			}
 			if r.SendError != "" {
 				fmt.Fprintf(out, "  send error: %s\n", r.SendError)
 			}

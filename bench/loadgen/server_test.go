@@ -31,7 +31,13 @@ type serverConn struct {
 
 func startTestServer(tb testing.TB) (addr string) {
 	tb.Helper()
-	s := &testServer{conns: map[*serverConn]bool{}}
+	addr, _ = startTestServerHandle(tb)
+	return addr
+}
+
+func startTestServerHandle(tb testing.TB) (addr string, s *testServer) {
+	tb.Helper()
+	s = &testServer{conns: map[*serverConn]bool{}}
 	srv := httptest.NewServer(http.HandlerFunc(s.serveWS))
 	tb.Cleanup(func() {
 		s.mu.Lock()
@@ -41,7 +47,16 @@ func startTestServer(tb testing.TB) (addr string) {
 		s.mu.Unlock()
 		srv.Close()
 	})
-	return srv.Listener.Addr().String()
+	return srv.Listener.Addr().String(), s
+}
+
+// dropAll closes every connection from the server's side.
+func (s *testServer) dropAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
 }
 
 func (s *testServer) serveWS(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,8 @@ type worker struct {
 	conns []*wsClient
 
 	received atomic.Int64 // chat messages received since the last start
+	dropped  atomic.Int64 // connections that failed or were closed by the server
+	closing  atomic.Bool  // set by close: failures after it are ours
 	lastRecv atomic.Int64 // unix nanoseconds of the latest receipt since the last start
 	hist     histogram    // latency of those receipts
 	cpuStart time.Duration
@@ -67,6 +69,7 @@ type waitRes struct {
 	LastRecv int64 // unix nanoseconds
 	Hist     map[int]int64
 	CPU      time.Duration // this process's CPU time since start
+	Dropped  int64         // connections lost so far (failed or closed by the server)
 }
 
 var (
@@ -171,6 +174,9 @@ func (w *worker) readLoop(c *wsClient) {
 	for {
 		p, err := c.readMessage()
 		if err != nil {
+			if !w.closing.Load() {
+				w.dropped.Add(1)
+			}
 			c.close()
 			return
 		}
@@ -279,11 +285,13 @@ func (w *worker) wait(req waitReq) waitRes {
 		LastRecv: w.lastRecv.Load(),
 		Hist:     w.hist.sparse(),
 		CPU:      selfCPU() - w.cpuStart,
+		Dropped:  w.dropped.Load(),
 	}
 }
 
 // close closes every connection.
 func (w *worker) close() {
+	w.closing.Store(true)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, c := range w.conns {
