@@ -15,6 +15,9 @@ var errWouldBlock = unix.EAGAIN
 
 const readBufSize = 64 << 10
 
+// sendFlags: never block, never raise SIGPIPE (a closed peer is an error).
+const sendFlags = unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
+
 // loop is one epoll instance and the goroutine waiting on it. Connections are
 // edge-triggered; the loop reads them (and runs their handlers) itself.
 type loop struct {
@@ -142,10 +145,13 @@ func (l *loop) writev(c *Conn, bufs [][]byte) (int, error) {
 		}
 		var n int
 		var err error
+		// sendmsg, not write/writev: a socket call skips the generic file
+		// write path (vfs_write, the file-position lock), ~8% of a
+		// delivery's kernel time in the paced profile.
 		if len(batch) == 1 {
-			n, err = unix.Write(c.fd, batch[0])
+			n, err = unix.SendmsgN(c.fd, batch[0], nil, nil, sendFlags)
 		} else {
-			n, err = unix.Writev(c.fd, batch)
+			n, err = unix.SendmsgBuffers(c.fd, batch, nil, nil, sendFlags)
 		}
 		if n > 0 {
 			total += n
