@@ -222,7 +222,18 @@ func (c *client) connect(name string, auth []byte) {
 	}
 	c.mu.Unlock()
 	s.connected.Store(true)
-	nsp.add(s)
+	for !nsp.add(s) { // a dynamic namespace emptied and cleaned up meanwhile: a fresh one
+		if nsp.parent != nil {
+			nsp.parent.drop(nsp)
+		}
+		if nsp = c.srv.lookupNamespace(name, auth); nsp == nil {
+			s.connected.Store(false)
+			c.removeSocket(s)
+			_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: []byte(`{"message":"Invalid namespace"}`)}, 0)
+			return
+		}
+		s.nsp = nsp
+	}
 	nsp.adapter.AddAll(s.id, []string{s.id})
 	data := make([]byte, 0, 32)
 	data = append(data, `{"sid":`...)

@@ -26,6 +26,7 @@ type Namespace struct {
 	ackIDs  atomic.Int64
 
 	mu          sync.RWMutex
+	removed     bool // an empty dynamic namespace that was cleaned up
 	sockets     map[string]*Socket
 	middlewares []Middleware
 	onConnect   []func(s *Socket)
@@ -142,10 +143,16 @@ func (n *Namespace) Count() int {
 
 func (n *Namespace) nextAckID() int64 { return n.ackIDs.Add(1) - 1 }
 
-func (n *Namespace) add(s *Socket) {
+// add adds a connecting socket; false if the namespace was cleaned up
+// meanwhile (the caller looks it up again).
+func (n *Namespace) add(s *Socket) bool {
 	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.removed {
+		return false
+	}
 	n.sockets[s.id] = s
-	n.mu.Unlock()
+	return true
 }
 
 func (n *Namespace) remove(s *Socket) {
@@ -153,7 +160,14 @@ func (n *Namespace) remove(s *Socket) {
 	if n.sockets[s.id] == s {
 		delete(n.sockets, s.id)
 	}
+	cleanup := n.parent != nil && n.srv.cleanupEmpty && len(n.sockets) == 0 && !n.removed
+	if cleanup {
+		n.removed = true
+	}
 	n.mu.Unlock()
+	if cleanup {
+		n.parent.drop(n)
+	}
 }
 
 // Broadcast operators on the whole namespace.

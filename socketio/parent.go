@@ -87,3 +87,18 @@ func (p *ParentNamespace) child(name string) *Namespace {
 	p.mu.Unlock()
 	return n
 }
+
+// drop forgets an empty child namespace (CleanupEmptyChildNamespaces).
+func (p *ParentNamespace) drop(n *Namespace) {
+	p.srv.mu.Lock()
+	if p.srv.nsps[n.name] == n {
+		delete(p.srv.nsps, n.name)
+	}
+	p.srv.mu.Unlock()
+	p.mu.Lock()
+	if p.children[n.name] == n {
+		delete(p.children, n.name)
+	}
+	p.mu.Unlock()
+	_ = n.adapter.Close()
+}

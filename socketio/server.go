@@ -46,6 +46,10 @@ type Options struct {
 	MaxAttachments int
 	// Adapter creates each namespace's adapter (default adapter.NewInMemory).
 	Adapter adapter.Factory
+	// CleanupEmptyChildNamespaces removes a dynamic namespace (see OfFunc)
+	// when its last socket leaves, as Node's option of the same name: with a
+	// pattern that admits endless names, namespaces would otherwise pile up.
+	CleanupEmptyChildNamespaces bool
 	// DisableServeClient stops serving the browser client bundle at
 	// <Path>socket.io.js (and .min.js, .esm.min.js, .map…).
 	DisableServeClient bool
@@ -65,6 +69,7 @@ type Server struct {
 	connectTimeout time.Duration
 	maxAttachments int
 	adapterFactory adapter.Factory
+	cleanupEmpty   bool
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -103,6 +108,7 @@ func NewServer(opts *Options) *Server {
 		connectTimeout: o.ConnectTimeout,
 		maxAttachments: o.MaxAttachments,
 		adapterFactory: o.Adapter,
+		cleanupEmpty:   o.CleanupEmptyChildNamespaces,
 		nsps:           make(map[string]*Namespace),
 	}
 	eo := o.Engine

@@ -584,3 +584,36 @@ func TestAFloodingClientIsSlowedDownNotBuffered(t *testing.T) {
 		t.Fatal("the client was disconnected (a pong the paused reader could not read?)")
 	}
 }
+
+func TestEmptyDynamicNamespacesAreCleanedUpWhenAsked(t *testing.T) {
+	opts := quietOptions()
+	opts.CleanupEmptyChildNamespaces = true
+	io := NewServer(opts)
+	parent := io.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+	left := newEvents[string]()
+	parent.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(s *Socket, r DisconnectReason) { left.add(s.Namespace().Name()) })
+	})
+	ts := start(t, io)
+	for i := 0; i < 2; i++ { // the second time a fresh namespace is created
+		c, _ := ts.connect(t, "/room-7", "")
+		if got := len(parent.Children()); got != 1 {
+			t.Fatalf("round %d: %d children", i, got)
+		}
+		c.Text("41/room-7,")
+		left.next(t)
+		deadline := time.Now().Add(3 * time.Second)
+		for len(parent.Children()) != 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := len(parent.Children()); got != 0 {
+			t.Fatalf("round %d: %d children after the last socket left", i, got)
+		}
+		io.mu.RLock()
+		_, still := io.nsps["/room-7"]
+		io.mu.RUnlock()
+		if still {
+			t.Fatalf("round %d: the namespace is still registered", i)
+		}
+	}
+}
