@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -143,9 +144,31 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
-// appendValue appends the JSON of v to dst. A top-level []byte becomes a
-// binary attachment and its placeholder.
+// appendValue appends the JSON of v to dst. A []byte — at the top level or
+// inside map[string]any and []any values, at any depth — becomes a binary
+// attachment and its placeholder, as Node sends Buffers. Other values follow
+// encoding/json (a []byte field of a struct is base64 text).
 func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		if containsBinary(x) {
+			return appendMap(dst, x, atts)
+		}
+	case []any:
+		if containsBinary(x) {
+			dst = append(dst, '[')
+			var err error
+			for i, e := range x {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				if dst, atts, err = appendValue(dst, e, atts); err != nil {
+					return dst, atts, err
+				}
+			}
+			return append(dst, ']'), atts, nil
+		}
+	}
 	switch x := v.(type) {
 	case nil:
 		return append(dst, "null"...), atts, nil
@@ -175,6 +198,51 @@ func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
 	}
 	b := e.buf.Bytes()
 	return append(dst, b[:len(b)-1]...), atts, nil // drop Encode's newline
+}
+
+// containsBinary reports whether v holds a []byte inside map[string]any
+// and []any values.
+func containsBinary(v any) bool {
+	switch x := v.(type) {
+	case []byte:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if containsBinary(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if containsBinary(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// appendMap encodes a map holding binary values, keys sorted as
+// encoding/json sorts them.
+func appendMap(dst []byte, m map[string]any, atts [][]byte) ([]byte, [][]byte, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	dst = append(dst, '{')
+	var err error
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = parser.AppendString(dst, k)
+		dst = append(dst, ':')
+		if dst, atts, err = appendValue(dst, m[k], atts); err != nil {
+			return dst, atts, err
+		}
+	}
+	return append(dst, '}'), atts, nil
 }
 
 // eventData encodes ["event",args...] and the binary attachments.

@@ -116,7 +116,8 @@ func (s *Socket) OnError(fn func(s *Socket, err error)) {
 }
 
 // Emit sends an event to this client. Arguments are encoded as JSON (with
-// encoding/json); a []byte argument is sent as binary. It returns
+// encoding/json); a []byte — as an argument, or inside map[string]any and
+// []any values — is sent as binary (a Buffer/ArrayBuffer for the client). It returns
 // ErrReservedEvent for reserved names and ErrDisconnected once the socket is
 // disconnected; it never blocks on the network.
 func (s *Socket) Emit(event string, args ...any) error {

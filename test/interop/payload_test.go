@@ -223,6 +223,27 @@ func TestPayloads(t *testing.T) {
 				}
 			})
 
+			t.Run("buffers nested in maps and lists from Go", func(t *testing.T) {
+				b2, b3 := []byte{0, 255, 7}, []byte("in a list")
+				if err := s.Emit("nested from go", map[string]any{"name": "nested ✓", "data": b2, "list": []any{b3, "x"}}); err != nil {
+					t.Fatal(err)
+				}
+				ev := n.event(t, "a", "nested from go")
+				file, ok := ev.arg(t, 0).(map[string]any)
+				if !ok {
+					t.Fatalf("argument 0: %v", ev.arg(t, 0))
+				}
+				if typ := binType(file["data"]); typ != "Buffer" {
+					t.Errorf("nested data arrived as %s, want Buffer", typ)
+				} else if got := binBytes(t, file["data"]); !bytes.Equal(got, b2) {
+					t.Errorf("nested data %v, want %v", got, b2)
+				}
+				list, _ := file["list"].([]any)
+				if len(list) != 2 || binType(list[0]) != "Buffer" || !bytes.Equal(binBytes(t, list[0]), b3) || list[1] != "x" || file["name"] != "nested ✓" {
+					t.Errorf("nested: %v", file)
+				}
+			})
+
 			t.Run("several buffers in one event from Go", func(t *testing.T) {
 				b0, b1, b2 := []byte("one"), largeBinary(3000), []byte{0xff, 0x00, 0xfe}
 				if err := s.Emit("from go", b0, "text", b1, map[string]int{"n": 1}, b2, []byte{}); err != nil {
