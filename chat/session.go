@@ -31,6 +31,6 @@ type SessionService interface {
 	// an error.
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteExpiredSessions removes every session expired at now and
-	// returns how many were removed.
-	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	// returns the ids of those removed.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) ([]string, error)
 }

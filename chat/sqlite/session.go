@@ -75,10 +75,22 @@ func (s *SessionService) DeleteSession(ctx context.Context, id string) error {
 }
 
 // DeleteExpiredSessions removes the sessions expired at now.
-func (s *SessionService) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.db.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, formatTime(now))
+func (s *SessionService) DeleteExpiredSessions(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := s.db.db.QueryContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? RETURNING id`, formatTime(now))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete expired sessions: %w", err)
+		return nil, fmt.Errorf("sqlite: delete expired sessions: %w", err)
 	}
-	return res.RowsAffected()
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return ids, fmt.Errorf("sqlite: delete expired sessions: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return ids, fmt.Errorf("sqlite: delete expired sessions: %w", err)
+	}
+	return ids, nil
 }

@@ -224,10 +224,17 @@ func (m *Main) sweepSessions(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := m.Sessions.DeleteExpiredSessions(ctx, m.now()); err != nil && ctx.Err() == nil {
+		ids, err := m.Sessions.DeleteExpiredSessions(ctx, m.now())
+		if err != nil && ctx.Err() == nil {
 			m.Logger.Warn("deleting expired sessions", "err", err)
-		} else if n > 0 {
-			m.Logger.Debug("deleted expired sessions", "count", n)
+		}
+		if len(ids) > 0 {
+			m.Logger.Debug("deleted expired sessions", "count", len(ids))
+		}
+		if end := m.Web.OnSessionEnd; end != nil {
+			for _, id := range ids { // their sockets go too, as on logout
+				end(id)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/chat/web"
 	"switchboard/internal/testclient"
@@ -52,4 +53,22 @@ func TestLogoutDisconnectsTheSessionsSockets(t *testing.T) {
 	if n := m.Presence.Count(); n != 1 {
 		t.Fatalf("presence %d after alice's logout", n)
 	}
+}
+
+func TestAnExpiredSessionsSocketsAreDisconnectedBySweeping(t *testing.T) {
+	clock := newFakeClock()
+	m := MustRunMain(t, func(m *Main) {
+		m.Now = clock.Now
+		m.SessionSweepInterval = 20 * time.Millisecond
+	})
+	alice := newBrowser(t, m)
+	wantRedirect(t, alice.register("alice", "correct horse"), "/chat")
+	tab := openChatSocket(t, m, alice)
+	clock.Advance(web.DefaultSessionTTL + time.Second)
+	for { // the sweeper deletes the session and its socket is told to go
+		if msg := tab.ReadSkippingPongs(); msg == "41" {
+			break
+		}
+	}
+	tab.ExpectClosed()
 }
