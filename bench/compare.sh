@@ -14,6 +14,8 @@
 #                    STANDIN, default gobwaspool, stands in and the output says so)
 #   NODE_CMD         default 'node bench/node/server.js $PORT'
 #   SB_LABEL, NODE_LABEL  column names; ROUNDS (3); SCENARIOS ("idle open flood paced");
+#   LOADGEN_ARGS     extra load generator flags, e.g. '-transport polling' (with smaller -n:
+#                    polling holds two TCP connections per socket);
 #   BENCH_OUT (bench/out/<time>); PAUSE, QUIET, QUIET_WAIT: see bench/lib.sh.
 # Example, any two servers:
 #   (cd bench/wscompare && go build -o /tmp/ws-gws ./gws)

@@ -84,7 +84,7 @@ measure() {
   start_server "$cmd" || return 0
   sleep 0.5
   "$BIN/loadgen" -addr "127.0.0.1:$SERVER_PORT" -pid "$SERVER_PID" -label "$label" \
-    -scenario "$scenario" -json "$RESULTS" "$@" | grep -v '^{' || say "  (loadgen reported failures)"
+    -scenario "$scenario" -json "$RESULTS" ${LOADGEN_ARGS:-} "$@" | grep -v '^{' || say "  (loadgen reported failures)"
   stop_server
   sleep "$PAUSE"
 }

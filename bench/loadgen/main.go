@@ -62,25 +62,26 @@ func main() {
 
 // config is everything one run needs; parseFlags documents each field's flag.
 type config struct {
-	Scenario string
-	Addr     string
-	Path     string
-	N        int
-	M        int
-	Rate     float64
-	Size     int
-	Conc     int
-	Procs    int
-	PerProc  int
-	Sources  int
-	PID      int
-	Idle     time.Duration
-	Settle   time.Duration
-	Timeout  time.Duration
-	Label    string
-	JSONFile string
-	Quiet    bool
-	CPUProf  string
+	Scenario  string
+	Addr      string
+	Path      string
+	Transport string
+	N         int
+	M         int
+	Rate      float64
+	Size      int
+	Conc      int
+	Procs     int
+	PerProc   int
+	Sources   int
+	PID       int
+	Idle      time.Duration
+	Settle    time.Duration
+	Timeout   time.Duration
+	Label     string
+	JSONFile  string
+	Quiet     bool
+	CPUProf   string
 }
 
 var scenarioDefaults = map[string]struct{ n, m int }{
@@ -96,7 +97,8 @@ func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.StringVar(&c.Scenario, "scenario", "smoke", "idle, open, flood, paced or smoke")
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:3000", "server host:port")
-	fs.StringVar(&c.Path, "path", "/socket.io/?EIO=4&transport=websocket", "request path")
+	fs.StringVar(&c.Transport, "transport", "websocket", "websocket or polling (HTTP long-polling: two TCP connections per socket)")
+	fs.StringVar(&c.Path, "path", "", "request path (default /socket.io/?EIO=4&transport=<transport>)")
 	fs.IntVar(&c.N, "n", 0, "connections (default: idle/open 10000, flood 1000, paced 5000, smoke 200)")
 	fs.IntVar(&c.M, "m", 0, "messages to send (default: flood 300, paced 100, smoke 10)")
 	fs.Float64Var(&c.Rate, "rate", 10, "paced: messages per second")
@@ -119,6 +121,12 @@ func parseFlags(args []string) (config, error) {
 	d, ok := scenarioDefaults[c.Scenario]
 	if !ok {
 		return c, fmt.Errorf("loadgen: unknown scenario %q", c.Scenario)
+	}
+	if c.Transport != "websocket" && c.Transport != "polling" {
+		return c, fmt.Errorf("loadgen: unknown transport %q (websocket or polling)", c.Transport)
+	}
+	if c.Path == "" {
+		c.Path = "/socket.io/?EIO=4&transport=" + c.Transport
 	}
 	if c.N == 0 {
 		c.N = d.n
@@ -265,7 +273,7 @@ func run(cfg config, out io.Writer) (result, error) {
 			first += s
 		}
 		opened[i] = w.open(openReq{
-			Addr: cfg.Addr, Path: cfg.Path, N: shares[i], Conc: cfg.Conc, Sources: sources,
+			Addr: cfg.Addr, Path: cfg.Path, Polling: cfg.Transport == "polling", N: shares[i], Conc: cfg.Conc, Sources: sources,
 			First: first, Timeout: openTimeout, Deadline: t0.Add(10 * time.Minute),
 		})
 	})

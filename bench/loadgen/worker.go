@@ -17,7 +17,7 @@ import (
 // order open, then any number of start → (send on worker 0) → wait rounds, then close.
 type worker struct {
 	mu    sync.Mutex
-	conns []*wsClient
+	conns []client
 
 	received atomic.Int64 // chat messages received since the last start
 	dropped  atomic.Int64 // connections that failed or were closed by the server
@@ -30,6 +30,7 @@ type worker struct {
 type openReq struct {
 	Addr     string        // server host:port
 	Path     string        // request path with query, e.g. /socket.io/?EIO=4&transport=websocket
+	Polling  bool          // HTTP long-polling instead of WebSocket (Path must say so)
 	N        int           // connections to open
 	Conc     int           // handshakes in flight at once
 	Sources  []string      // local addresses to bind, used round-robin; empty: let the kernel pick
@@ -133,14 +134,20 @@ func (w *worker) open(req openReq) openRes {
 
 // handshake dials one connection and completes: Engine.IO open packet (server → client), then
 // Socket.IO connect to "/" ("40" → "40{...}").
-func (w *worker) handshake(d *net.Dialer, req openReq) (*wsClient, error) {
+func (w *worker) handshake(d *net.Dialer, req openReq) (client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), req.Timeout)
 	defer cancel()
-	c, err := dialWS(ctx, d, req.Addr, req.Path)
+	var c client
+	var err error
+	if req.Polling {
+		c, err = dialPolling(ctx, d, req.Addr, req.Path)
+	} else {
+		c, err = dialWS(ctx, d, req.Addr, req.Path)
+	}
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*wsClient, error) { c.close(); return nil, err }
+	fail := func(err error) (client, error) { c.close(); return nil, err }
 	p, err := c.readMessage()
 	if err != nil {
 		return fail(fmt.Errorf("reading open packet: %w", err))
@@ -170,7 +177,7 @@ func (w *worker) handshake(d *net.Dialer, req openReq) (*wsClient, error) {
 }
 
 // readLoop answers Engine.IO pings and counts chat messages until the connection fails.
-func (w *worker) readLoop(c *wsClient) {
+func (w *worker) readLoop(c client) {
 	for {
 		p, err := c.readMessage()
 		if err != nil {
@@ -230,7 +237,7 @@ func (w *worker) start(startReq) {
 // send sends req.M chat messages on this worker's first connection.
 func (w *worker) send(req sendReq) sendRes {
 	w.mu.Lock()
-	var c *wsClient
+	var c client
 	if len(w.conns) > 0 {
 		c = w.conns[0]
 	}
