@@ -117,17 +117,22 @@ respond:
 		}
 		body = last.appendPolling(body)
 	}
+	writePayload(w, body)
+	buf.b = body
+	putBuffer(buf)
+	if done {
+		s.srv.sessions.remove(s)
+	}
+}
+
+// writePayload answers a poll (or the handshake) with a polling payload.
+func writePayload(w http.ResponseWriter, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
-	buf.b = body
-	putBuffer(buf)
-	if done {
-		s.srv.sessions.remove(s)
-	}
 }
 
 // servePost receives a long-polling POST: the body's packets, in order.

@@ -200,12 +200,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 	srv.handler.OnOpen(s)
 	s.startHeartbeat()
 	body := open.appendPolling(nil)
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	writePayload(w, body)
 }
 
 // Close shuts the server down: new handshakes are refused, every session
