@@ -20,3 +20,4 @@ func (l *loop) release(*Conn)                       {}
 func (l *loop) shutdown(*Conn, bool)                {}
 func (l *loop) writev(*Conn, [][]byte) (int, error) { return 0, errWouldBlock }
 func (l *loop) stop()                               {}
+func (l *loop) resume(*Conn)                        {}
