@@ -13,9 +13,10 @@ import (
 // pausingHandler records messages and pauses reading after each one, until
 // the test resumes it.
 type pausingHandler struct {
-	mu   sync.Mutex
-	msgs []string
-	got  chan *Session
+	mu     sync.Mutex
+	msgs   []string
+	got    chan *Session
+	closed chan CloseReason
 }
 
 func (h *pausingHandler) OnOpen(*Session) {}
@@ -26,7 +27,12 @@ func (h *pausingHandler) OnMessage(s *Session, data []byte, binary bool) {
 	s.PauseReading()
 	h.got <- s
 }
-func (h *pausingHandler) OnClose(*Session, CloseReason, error) {}
+func (h *pausingHandler) OnClose(_ *Session, r CloseReason, _ error) {
+	select {
+	case h.closed <- r:
+	default:
+	}
+}
 
 func (h *pausingHandler) list() string {
 	h.mu.Lock()
@@ -35,7 +41,7 @@ func (h *pausingHandler) list() string {
 }
 
 func startPausing(t *testing.T) (*pausingHandler, *testServer) {
-	h := &pausingHandler{got: make(chan *Session, 16)}
+	h := &pausingHandler{got: make(chan *Session, 16), closed: make(chan CloseReason, 1)}
 	srv := NewServer(h, fixtureOptions())
 	ts := startEchoWith(t, srv)
 	return h, ts
@@ -59,6 +65,30 @@ func TestPausedWebSocketIsNotReadUntilResumed(t *testing.T) {
 		if got := h.list(); got != want {
 			t.Fatalf("after resume: %q, want %q", got, want)
 		}
+	}
+}
+
+// A client is not timed out for silence while it was not being read: after a
+// resume it has a whole PingTimeout to be heard, even when the heartbeat
+// timer (re-armed while paused) was about to fire.
+func TestResumedClientGetsAWholePingTimeout(t *testing.T) {
+	h, ts := startPausing(t) // ping 300 ms, timeout 200 ms
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	opened := time.Now()
+	c.Text("4a")
+	s := <-h.got // paused
+	// The ping leaves at 300 ms; while paused, the timer re-arms every
+	// 200 ms: 500, 700, 900, 1100 ms. Resume 50 ms before the 1100 ms one,
+	// and answer 120 ms after the resume.
+	time.Sleep(time.Until(opened.Add(1050 * time.Millisecond)))
+	s.ResumeReading()
+	time.Sleep(120 * time.Millisecond)
+	c.Text("3")
+	select {
+	case r := <-h.closed:
+		t.Fatalf("closed (%s) although the pong came within PingTimeout of the resume", r)
+	case <-time.After(250 * time.Millisecond):
 	}
 }
 

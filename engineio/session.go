@@ -235,7 +235,7 @@ func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet,
 	if b != nil {
 		var start bool
 		if start, err = conn.Enqueue(frames...); start {
-			b.conns = append(b.conns, conn)
+			b.add(conn)
 		}
 	} else {
 		err = conn.Send(opts&Deferred == 0, frames...)
@@ -282,6 +282,15 @@ func (s *Session) ResumeReading() {
 		return
 	}
 	s.readPaused = false
+	if s.awaitPong && s.state == stateOpen {
+		// Silence while we were not reading proves nothing: the client gets
+		// a whole timeout from now to be heard. (Otherwise a heartbeat
+		// firing just after the resume, before the reader has caught up
+		// with what waited in the socket, would time the client out.)
+		s.recvAtPing = s.received.Load()
+		s.pongBy = time.Now().Add(s.srv.cfg.PingTimeout)
+		s.hb.Reset(s.srv.cfg.PingTimeout)
+	}
 	conn, ch := s.ws, s.resumed
 	s.resumed = nil
 	s.mu.Unlock()
