@@ -28,10 +28,26 @@ func smokeConfig(t *testing.T, addr string, procs int) config {
 	return cfg
 }
 
+// readers are the ways the load generator can read its WebSocket connections here.
+func readers() []string {
+	if epollAvailable {
+		return []string{"epoll", "goroutine"}
+	}
+	return []string{"goroutine"}
+}
+
 func TestSmokeDeliversEveryBroadcastToEveryConnection(t *testing.T) {
+	for _, rd := range readers() {
+		t.Run(rd, func(t *testing.T) { testSmoke(t, rd) })
+	}
+}
+
+func testSmoke(t *testing.T, reader string) {
 	addr := startTestServer(t)
 	var out strings.Builder
-	res, err := run(smokeConfig(t, addr, 1), &out)
+	cfg := smokeConfig(t, addr, 1)
+	cfg.Reader, cfg.Loops = reader, 2
+	res, err := run(cfg, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +136,16 @@ func TestAppendChatCarriesTimestampFirst(t *testing.T) {
 }
 
 func TestWorkerCountsConnectionsTheServerCloses(t *testing.T) {
+	for _, rd := range readers() {
+		t.Run(rd, func(t *testing.T) { testWorkerCountsDrops(t, rd) })
+	}
+}
+
+func testWorkerCountsDrops(t *testing.T, reader string) {
 	addr, srv := startTestServerHandle(t)
 	w := &worker{}
 	defer w.close()
-	res := w.open(openReq{Addr: addr, Path: "/socket.io/?EIO=4&transport=websocket", N: 20, Conc: 5, Timeout: 5 * time.Second})
+	res := w.open(openReq{Addr: addr, Path: "/socket.io/?EIO=4&transport=websocket", N: 20, Conc: 5, Timeout: 5 * time.Second, Reader: reader})
 	if res.Opened != 20 {
 		t.Fatalf("opened %d (%s)", res.Opened, res.FirstErr)
 	}

@@ -66,6 +66,8 @@ type config struct {
 	Addr      string
 	Path      string
 	Transport string
+	Reader    string
+	Loops     int
 	N         int
 	M         int
 	Rate      float64
@@ -98,6 +100,12 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.Scenario, "scenario", "smoke", "idle, open, flood, paced or smoke")
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:3000", "server host:port")
 	fs.StringVar(&c.Transport, "transport", "websocket", "websocket or polling (HTTP long-polling: two TCP connections per socket)")
+	defReader := "goroutine"
+	if epollAvailable {
+		defReader = "epoll"
+	}
+	fs.StringVar(&c.Reader, "reader", defReader, "how WebSocket connections are read after their handshakes: epoll (a few epoll loops, Linux) or goroutine (one per connection)")
+	fs.IntVar(&c.Loops, "loops", 1, "epoll loops per process, with -reader epoll")
 	fs.StringVar(&c.Path, "path", "", "request path (default /socket.io/?EIO=4&transport=<transport>)")
 	fs.IntVar(&c.N, "n", 0, "connections (default: idle/open 10000, flood 1000, paced 5000, smoke 200)")
 	fs.IntVar(&c.M, "m", 0, "messages to send (default: flood 300, paced 100, smoke 10)")
@@ -125,6 +133,12 @@ func parseFlags(args []string) (config, error) {
 	if c.Transport != "websocket" && c.Transport != "polling" {
 		return c, fmt.Errorf("loadgen: unknown transport %q (websocket or polling)", c.Transport)
 	}
+	if c.Reader != "epoll" && c.Reader != "goroutine" {
+		return c, fmt.Errorf("loadgen: unknown reader %q (epoll or goroutine)", c.Reader)
+	}
+	if c.Reader == "epoll" && !epollAvailable {
+		return c, fmt.Errorf("loadgen: -reader epoll needs Linux")
+	}
 	if c.Path == "" {
 		c.Path = "/socket.io/?EIO=4&transport=" + c.Transport
 	}
@@ -150,6 +164,7 @@ type result struct {
 	Messages   int     `json:"messages,omitempty"`
 	Rate       float64 `json:"rate,omitempty"`
 	Procs      int     `json:"procs"`
+	Reader     string  `json:"reader,omitempty"`
 	Opened     int     `json:"opened"`
 	OpenFailed int     `json:"open_failed"`
 	OpenError  string  `json:"open_error,omitempty"`
@@ -195,7 +210,7 @@ type handle interface {
 
 // run performs one scenario and writes the summary and the JSON line to out.
 func run(cfg config, out io.Writer) (result, error) {
-	res := result{Scenario: cfg.Scenario, Label: cfg.Label, Addr: cfg.Addr, Conns: cfg.N}
+	res := result{Scenario: cfg.Scenario, Label: cfg.Label, Addr: cfg.Addr, Conns: cfg.N, Reader: cfg.Reader}
 	if cfg.Scenario == "flood" || cfg.Scenario == "paced" || cfg.Scenario == "smoke" {
 		res.Messages = cfg.M
 		if cfg.Scenario == "paced" {
@@ -274,7 +289,7 @@ func run(cfg config, out io.Writer) (result, error) {
 		}
 		opened[i] = w.open(openReq{
 			Addr: cfg.Addr, Path: cfg.Path, Polling: cfg.Transport == "polling", N: shares[i], Conc: cfg.Conc, Sources: sources,
-			First: first, Timeout: openTimeout, Deadline: t0.Add(10 * time.Minute),
+			First: first, Timeout: openTimeout, Deadline: t0.Add(10 * time.Minute), Reader: cfg.Reader, Loops: cfg.Loops,
 		})
 	})
 	res.OpenSec = time.Since(t0).Seconds()

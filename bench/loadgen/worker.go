@@ -16,8 +16,9 @@ import (
 // remote.go), and counts what they receive. Its methods are called by the coordinator in the
 // order open, then any number of start → (send on worker 0) → wait rounds, then close.
 type worker struct {
-	mu    sync.Mutex
-	conns []client
+	mu     sync.Mutex
+	conns  []client
+	reader *epollReader // WebSocket connections past their handshakes, with Reader "epoll"
 
 	received atomic.Int64 // chat messages received since the last start
 	dropped  atomic.Int64 // connections that failed or were closed by the server
@@ -37,6 +38,8 @@ type openReq struct {
 	First    int           // index of this worker's first connection, to spread the sources evenly
 	Timeout  time.Duration // per connection, from dial to the Socket.IO connect packet
 	Deadline time.Time     // the open phase gives up here
+	Reader   string        // "epoll" (WebSocket on Linux: a few epoll loops read every connection) or "goroutine" (one per connection)
+	Loops    int           // epoll loops, with Reader "epoll"
 }
 
 type openRes struct {
@@ -83,7 +86,8 @@ var (
 )
 
 // open opens req.N connections, each through the Engine.IO and Socket.IO handshakes, with at
-// most req.Conc handshakes in flight. Every opened connection keeps a goroutine reading it.
+// most req.Conc handshakes in flight. Every opened connection then is read by an epoll loop, or
+// keeps a goroutine reading it (req.Reader).
 func (w *worker) open(req openReq) openRes {
 	conc := max(req.Conc, 1)
 	sem := make(chan struct{}, conc)
@@ -93,6 +97,20 @@ func (w *worker) open(req openReq) openRes {
 		errOnce  sync.Once
 		firstErr string
 	)
+	var reader *epollReader
+	if req.Reader == "epoll" && !req.Polling {
+		w.mu.Lock()
+		if w.reader == nil {
+			r, err := newEpollReader(w, req.Loops)
+			if err != nil {
+				w.mu.Unlock()
+				return openRes{Failed: req.N, FirstErr: err.Error()}
+			}
+			w.reader = r
+		}
+		reader = w.reader
+		w.mu.Unlock()
+	}
 	srcs := make([]*net.TCPAddr, 0, len(req.Sources))
 	for _, s := range req.Sources {
 		srcs = append(srcs, &net.TCPAddr{IP: net.ParseIP(s)})
@@ -111,6 +129,9 @@ func (w *worker) open(req openReq) openRes {
 		}
 		go func() {
 			c, err := w.handshake(d, req)
+			if err == nil && reader != nil {
+				c, err = reader.adopt(c.(*wsClient))
+			}
 			<-sem
 			if err != nil {
 				failed.Add(1)
@@ -122,7 +143,9 @@ func (w *worker) open(req openReq) openRes {
 			w.conns = append(w.conns, c)
 			w.mu.Unlock()
 			wg.Done()
-			w.readLoop(c)
+			if reader == nil {
+				w.readLoop(c)
+			}
 		}()
 	}
 	wg.Wait()
@@ -305,6 +328,10 @@ func (w *worker) close() {
 		c.close()
 	}
 	w.conns = nil
+	if w.reader != nil {
+		w.reader.close()
+		w.reader = nil
+	}
 }
 
 func (w *worker) pid() int { return os.Getpid() }
