@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -304,22 +303,7 @@ func (c *epConn) writeFrame(op byte, p []byte) error {
 	if c.closed {
 		return io.ErrClosedPipe
 	}
-	b := append(c.wbuf[:0], 0x80|op)
-	switch n := len(p); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xffff:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0x80|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	var key [4]byte
-	binary.LittleEndian.PutUint32(key[:], mrand.Uint32())
-	b = append(b, key[:]...)
-	start := len(b)
-	b = append(b, p...)
-	maskBytes(b[start:], key)
+	b := appendMaskedFrame(c.wbuf[:0], op, p)
 	c.wbuf = b
 	for len(b) > 0 {
 		n, err := unix.Write(c.fd, b)

@@ -184,7 +184,7 @@ type result struct {
 	DeliveriesPerS float64 `json:"deliveries_per_s,omitempty"`
 	ServerCPUSec   float64 `json:"server_cpu_s,omitempty"`
 	CPUUsPerDeliv  float64 `json:"server_cpu_us_per_delivery,omitempty"`
-	WritesPerDeliv float64 `json:"server_writes_per_delivery,omitempty"`
+	WritesPerDeliv float64 `json:"server_writes_per_delivery,omitempty"` // write/writev calls (syscw), not sendmsg
 	ClientCPUSec   float64 `json:"client_cpu_s,omitempty"`
 	ClientUsPerDel float64 `json:"client_cpu_us_per_delivery,omitempty"`
 	P50ms          float64 `json:"p50_ms,omitempty"`
@@ -414,7 +414,7 @@ func report(out io.Writer, cfg config, r result) {
 		if r.Expected > 0 {
 			fmt.Fprintf(out, "  %d messages sent in %.2fs; %d/%d deliveries (%d lost) in %.2fs: %.0f deliveries/s\n",
 				r.Messages, r.SendSec, r.Received, r.Expected, r.Lost, r.DeliverSec, r.DeliveriesPerS)
-			fmt.Fprintf(out, "  server CPU %.2fs: %.2f µs and %.2f write calls per delivery; loadgen CPU %.2fs: %.2f µs per delivery\n",
+			fmt.Fprintf(out, "  server CPU %.2fs: %.2f µs and %.2f write/writev calls (not sendmsg) per delivery; loadgen CPU %.2fs: %.2f µs per delivery\n",
 				r.ServerCPUSec, r.CPUUsPerDeliv, r.WritesPerDeliv, r.ClientCPUSec, r.ClientUsPerDel)
 			fmt.Fprintf(out, "  latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.P50ms, r.P99ms, r.Maxms)
 			if r.Disconnected > 0 {

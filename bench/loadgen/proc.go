@@ -170,8 +170,10 @@ func (w *cpuWindow) other() (sec, frac float64) {
 	return o.Seconds(), float64(o) / float64(total)
 }
 
-// writeSyscalls returns syscw from /proc/PID/io: how many write-family system calls pid made
-// (write, writev, sendmsg…). Per delivery it shows how much a server batches its writes.
+// writeSyscalls returns syscw from /proc/PID/io: how many write(2)-family calls (write, writev,
+// pwrite…) pid made. Socket calls (send, sendmsg) are not counted there, so it shows how a server
+// batches its writes only if it writes with write/writev (Node does; Switchboard uses sendmsg:
+// count those with `perf stat -e syscalls:sys_enter_sendmsg -p PID`).
 func writeSyscalls(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
 	if err != nil {

@@ -152,7 +152,14 @@ func (c *wsClient) writeText(p []byte) error { return c.writeFrame(opText, p) }
 func (c *wsClient) writeFrame(op byte, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	b := append(c.wbuf[:0], 0x80|op)
+	c.wbuf = appendMaskedFrame(c.wbuf[:0], op, p)
+	_, err := c.nc.Write(c.wbuf)
+	return err
+}
+
+// appendMaskedFrame appends one final client frame (masked, as RFC 6455 requires of clients).
+func appendMaskedFrame(b []byte, op byte, p []byte) []byte {
+	b = append(b, 0x80|op)
 	switch n := len(p); {
 	case n < 126:
 		b = append(b, 0x80|byte(n))
@@ -168,9 +175,7 @@ func (c *wsClient) writeFrame(op byte, p []byte) error {
 	start := len(b)
 	b = append(b, p...)
 	maskBytes(b[start:], key)
-	c.wbuf = b
-	_, err := c.nc.Write(b)
-	return err
+	return b
 }
 
 func maskBytes(b []byte, key [4]byte) {
