@@ -43,6 +43,14 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
+	// Each registration that gets this far costs a bcrypt hash and may
+	// create an account: counted per client IP.
+	if ok, wait := s.regLimiter.Allow("ip:" + s.clientIP(r)); !ok {
+		s.logger().Warn("registration rate limited", "ip", s.clientIP(r))
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		fail(chat.Errorf(chat.ERATELIMIT, "Too many new accounts from your network. Wait %s and try again.", humanSeconds(wait)))
+		return
+	}
 	hash, err := s.hashPassword(r.Context(), password)
 	if err != nil {
 		fail(err)
@@ -129,10 +137,15 @@ func (s *Server) loginLimited(keys ...string) (wait time.Duration, limited bool)
 
 func humanSeconds(d time.Duration) string {
 	n := int(math.Ceil(d.Seconds()))
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 second"
+	case n < 60:
+		return strconv.Itoa(n) + " seconds"
+	case n <= 60:
+		return "1 minute"
 	}
-	return strconv.Itoa(n) + " seconds"
+	return strconv.Itoa((n+59)/60) + " minutes"
 }
 
 // checkPassword returns the user if the password is right, errBadCredentials

@@ -38,6 +38,13 @@ const (
 	LoginFailuresPerMinute = 5
 )
 
+// Registration limit: per client IP, this many new accounts an hour (all at
+// once if need be — a classroom behind one address), then one every two
+// minutes; the next registration is answered 429.
+const (
+	RegistrationsPerHour = 30
+)
+
 // Config is the web server's configuration. The zero value is usable: no
 // GitHub login, no freeCodeCamp mode, plain-HTTP cookies.
 type Config struct {
@@ -128,6 +135,7 @@ type Server struct {
 	static       map[string]staticFile
 	csrfKey      []byte
 	loginLimiter *chat.RateLimiter
+	regLimiter   *chat.RateLimiter
 	bcryptSlots  chan struct{}
 	oauth        *oauth2.Config
 	crossOrigin  *http.CrossOriginProtection
@@ -165,6 +173,7 @@ func NewServer(cfg Config, users chat.UserService, sessions chat.SessionService)
 		return nil, err
 	}
 	s.loginLimiter = chat.NewRateLimiter(LoginFailuresPerMinute, time.Minute, LoginFailuresPerMinute, s.now)
+	s.regLimiter = chat.NewRateLimiter(RegistrationsPerHour, time.Hour, RegistrationsPerHour, s.now)
 	s.dummyHash = onceDummyHash(cfg.BcryptCost)
 	s.crossOrigin = http.NewCrossOriginProtection()
 	for _, o := range s.origins.exact {

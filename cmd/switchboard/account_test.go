@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -274,6 +275,39 @@ func TestLoginRateLimitPerUsername(t *testing.T) {
 	wantStatus(t, b.login("ERIN", "erin's password"), http.StatusTooManyRequests)
 	// Other users from that address are not affected.
 	wantStatus(t, b.login("someone-else", "guess"), http.StatusUnauthorized)
+}
+
+func TestRegistrationRateLimitPerIP(t *testing.T) {
+	clock := newFakeClock()
+	m := MustRunMain(t, func(m *Main) {
+		m.Now = clock.Now
+		m.Config.TrustProxy = true
+	})
+	from := func(ip string) *browser {
+		b := newBrowser(t, m)
+		b.headers.Set("X-Forwarded-For", ip)
+		return b
+	}
+	for i := range web.RegistrationsPerHour { // a classroom behind one address
+		wantRedirect(t, from("203.0.113.9").register(fmt.Sprintf("student%02d", i), "a fine password"), "/chat")
+	}
+	b := from("203.0.113.9")
+	r := b.register("one-too-many", "a fine password")
+	wantStatus(t, r, http.StatusTooManyRequests)
+	wantBody(t, r, "Too many new accounts from your network. Wait 2 minutes")
+	if got := r.Header.Get("Retry-After"); got != "120" {
+		t.Errorf("Retry-After = %q, want 120", got)
+	}
+	if _, err := m.Users.FindUserByUsername(context.Background(), "one-too-many"); chat.ErrorCode(err) != chat.ENOTFOUND {
+		t.Fatalf("the refused account exists (err %v)", err)
+	}
+	// Others are not affected; logging in is not limited by it.
+	wantRedirect(t, from("198.51.100.7").register("elsewhere", "a fine password"), "/chat")
+	wantRedirect(t, from("203.0.113.9").login("student00", "a fine password"), "/chat")
+	// Invalid forms and taken names cost nothing and are not counted.
+	wantStatus(t, from("203.0.113.9").register("student00", "a fine password"), http.StatusConflict)
+	clock.Advance(2 * time.Minute)
+	wantRedirect(t, from("203.0.113.9").register("one-too-many", "a fine password"), "/chat")
 }
 
 func TestNotFoundPageIsFriendly(t *testing.T) {
