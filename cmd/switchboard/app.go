@@ -84,6 +84,7 @@ type Main struct {
 	mu         sync.Mutex
 	onShutdown []func(context.Context) error
 	httpServer *http.Server
+	fresh      freshConns
 	listener   net.Listener
 	serveErr   chan error
 	stopSweep  context.CancelFunc
@@ -200,6 +201,7 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+		ConnState:         m.fresh.track,
 	}
 	m.serveErr = make(chan error, 1)
 	go func() {
@@ -242,6 +244,34 @@ func (m *Main) sweepSessions(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// freshConns tracks the HTTP connections in state New: accepted, no
+// request read yet.
+type freshConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if state == http.StateNew {
+		if f.conns == nil {
+			f.conns = make(map[net.Conn]struct{})
+		}
+		f.conns[c] = struct{}{}
+		return
+	}
+	delete(f.conns, c)
+}
+
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		c.Close()
 	}
 }
 
@@ -301,6 +331,10 @@ func (m *Main) close() error {
 		} else {
 			realtimeDone <- nil
 		}
+		// Connections that have sent no request yet (browsers open spare
+		// ones ahead of need) are closed at once: Shutdown would wait 5 s
+		// for them, only to drop whatever request they then send.
+		m.httpServer.RegisterOnShutdown(m.fresh.closeAll)
 		if err := m.httpServer.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			m.httpServer.Close()

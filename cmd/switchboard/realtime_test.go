@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/chat"
 )
@@ -137,5 +141,39 @@ func TestShutdownHooksRunInReverseOrder(t *testing.T) {
 	}
 	if err := m.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestCloseDoesNotWaitForConnectionsWithoutARequest(t *testing.T) {
+	m := MustRunMain(t)
+	// A browser's spare connection: open, nothing sent.
+	spare, err := net.Dial("tcp", m.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	waitAccepted := time.Now().Add(2 * time.Second)
+	for {
+		m.fresh.mu.Lock()
+		n := len(m.fresh.conns)
+		m.fresh.mu.Unlock()
+		if n == 1 || time.Now().After(waitAccepted) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(4 * time.Second): // net/http alone waits 5 s for it
+		t.Fatal("Close waited for a connection that never sent a request")
+	}
+	spare.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := spare.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the spare connection is still open (read: %v)", err)
 	}
 }
