@@ -9,6 +9,7 @@
 package web
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 	"html/template"
@@ -54,6 +55,11 @@ type Config struct {
 
 	// SessionTTL is how long a login lasts (DefaultSessionTTL if 0).
 	SessionTTL time.Duration
+
+	// CSRFKey signs the forms' CSRF tokens (at least 16 bytes). Keep it
+	// across restarts, or forms opened before one are refused once. Empty
+	// means a random key for this process.
+	CSRFKey []byte
 
 	// BehindTLS marks cookies Secure even when requests arrive over plain
 	// HTTP, for a server behind a TLS-terminating proxy. Requests that do
@@ -154,6 +160,9 @@ func NewServer(cfg Config, users chat.UserService, sessions chat.SessionService)
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
+	if n := len(cfg.CSRFKey); n > 0 && n < 16 {
+		return nil, fmt.Errorf("web: CSRF key of %d bytes; want at least 16", n)
+	}
 	s := &Server{
 		users:       users,
 		sessions:    sessions,
@@ -161,7 +170,11 @@ func NewServer(cfg Config, users chat.UserService, sessions chat.SessionService)
 		csrfKey:     make([]byte, 32),
 		bcryptSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
-	rand.Read(s.csrfKey) // never fails (crypto/rand panics instead)
+	if len(cfg.CSRFKey) > 0 {
+		s.csrfKey = bytes.Clone(cfg.CSRFKey)
+	} else {
+		rand.Read(s.csrfKey) // never fails (crypto/rand panics instead)
+	}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

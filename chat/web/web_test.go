@@ -139,6 +139,7 @@ func TestNewServerRejectsBadConfig(t *testing.T) {
 		{BcryptCost: 4, AllowedOrigins: []string{"example.com"}},
 		{BcryptCost: 4, AllowedOrigins: []string{"https://example.com/path"}},
 		{BcryptCost: 4, AllowedOrigins: []string{"ftp://example.com"}},
+		{BcryptCost: 4, CSRFKey: []byte("too short")},
 	} {
 		if _, err := web.NewServer(cfg, stubUsers{}, stubSessions{}); err == nil {
 			t.Errorf("NewServer(%+v) accepted", cfg)

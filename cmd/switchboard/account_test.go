@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -396,4 +397,19 @@ func TestStoreFailuresShowAGenericErrorPage(t *testing.T) {
 	}
 	r = b.login("unlucky", "password123")
 	wantStatus(t, r, http.StatusInternalServerError)
+}
+
+func TestFormsOpenedBeforeARestartStillPost(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "switchboard.db")
+	first := MustRunMain(t, func(m *Main) { m.Config.DBPath = dbPath })
+	b := newBrowser(t, first)
+	token := b.csrf("/") // the page is open in the browser...
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// ...while the server restarts (the CSRF key is kept in the database).
+	second := MustRunMain(t, func(m *Main) { m.Config.DBPath = dbPath })
+	b.base = second.URL()
+	form := url.Values{"username": {"frank"}, "password": {"frank's password"}, "csrf_token": {token}}
+	wantRedirect(t, b.post("/register", form), "/chat")
 }

@@ -152,9 +152,16 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Poster = chat.NewPoster(m.Messages, m.now)
 
 	var err error
+	// The CSRF key lives in the database: forms opened before a restart
+	// still post after it.
+	csrfKey, err := m.DB.Secret(ctx, "csrf", 32)
+	if err != nil {
+		return err
+	}
 	m.Web, err = web.NewServer(web.Config{
 		BcryptCost:     cfg.BcryptCost,
 		SessionTTL:     cfg.SessionTTL,
+		CSRFKey:        csrfKey,
 		BehindTLS:      cfg.BehindTLS,
 		TrustProxy:     cfg.TrustProxy,
 		AllowedOrigins: cfg.AllowedOrigins,
