@@ -64,37 +64,40 @@ const (
 // Conn is a server-side WebSocket connection. Its methods are safe for
 // concurrent use.
 type Conn struct {
-	eng  *Engine
-	h    Handler
-	loop *loop    // netpoll mode: the owning loop; nil in goroutine mode
-	fd   int      // netpoll mode: the descriptor; -1 in goroutine mode
-	nc   net.Conn // goroutine mode: the connection; nil in netpoll mode
-
-	deflate bool // per-message deflate negotiated (fixed after Upgrade)
-
-	paused  atomic.Bool   // reading is paused (backpressure from the handler)
-	resumeC chan struct{} // goroutine mode: signalled on resume
+	// The write side, first and together: a broadcast touches these of
+	// every recipient (Enqueue, then the flusher's nextBatch, sendmsg and
+	// wrote), so they share the first cache line of the struct.
+	mu        sync.Mutex
+	state     connState
+	writing   bool     // a goroutine owns the write side
+	waitOut   bool     // the writer gave up on EAGAIN; EPOLLOUT resumes it
+	outEdge   bool     // EPOLLOUT seen while no writer waited
+	shutWr    bool     // our close frame is written and the write side shut
+	notified  bool     // OnClose was called
+	deflate   bool     // per-message deflate negotiated (fixed after Upgrade)
+	queue     [][]byte // frames waiting to be written, in order
+	queued    int      // bytes in queue
+	maxQueued int
+	fd        int // netpoll mode: the descriptor; -1 in goroutine mode
 
 	// ioMu guards the descriptor's lifetime in netpoll mode: syscalls hold it
 	// shared, the final close holds it exclusively, so a descriptor number is
 	// never used after it may have been reused.
 	ioMu     sync.RWMutex
 	fdClosed bool
+	loop     *loop // netpoll mode: the owning loop; nil in goroutine mode
+	eng      *Engine
+
+	h  Handler
+	nc net.Conn // goroutine mode: the connection; nil in netpoll mode
+
+	paused  atomic.Bool   // reading is paused (backpressure from the handler)
+	resumeC chan struct{} // goroutine mode: signalled on resume
 
 	rd frameReader // touched only by the reader side
 
-	mu         sync.Mutex
-	state      connState
-	queue      [][]byte // frames waiting to be written, in order
-	queued     int      // bytes in queue
-	writing    bool     // a goroutine owns the write side
-	waitOut    bool     // the writer gave up on EAGAIN; EPOLLOUT resumes it
-	outEdge    bool     // EPOLLOUT seen while no writer waited
-	shutWr     bool     // our close frame is written and the write side shut
 	closeCause error
 	linger     *time.Timer
-	notified   bool // OnClose was called
-	maxQueued  int
 }
 
 func (c *Conn) log() *slog.Logger { return c.eng.log }
