@@ -142,7 +142,7 @@ func (l *epollLoop) run() {
 			c := l.conns[events[i].Fd]
 			l.mu.Unlock()
 			if c != nil {
-				c.readReady()
+				c.readReady(events[i].Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 			}
 		}
 	}
@@ -150,8 +150,9 @@ func (l *epollLoop) run() {
 
 // readReady reads until the socket is drained: the registration is edge-triggered, so the
 // loop hears of a socket again only when more data arrives. A read shorter than the buffer means
-// the socket was empty at that moment, which saves the read that would end in EAGAIN.
-func (c *epConn) readReady() {
+// the socket was empty at that moment, which saves the read that would end in EAGAIN — unless
+// the peer hung up (hangup): then it reads on to the end of the stream, whose edge has passed.
+func (c *epConn) readReady(hangup bool) {
 	for {
 		n, err := recvRaw(c.fd, c.loop.buf)
 		switch {
@@ -170,7 +171,7 @@ func (c *epConn) readReady() {
 			c.fail(err)
 			return
 		}
-		if n < len(c.loop.buf) {
+		if n < len(c.loop.buf) && !hangup {
 			return
 		}
 	}

@@ -120,3 +120,17 @@ func TestEpollCloseFrameIsAnsweredAndEndsTheConnection(t *testing.T) {
 		t.Fatalf("wrote %q, want an empty close frame", frames)
 	}
 }
+
+func TestEpollHangUpAfterDataIsReadToTheEnd(t *testing.T) {
+	c, w, peer := newTestEpConn(t)
+	c.loop.buf = make([]byte, 64<<10)
+	unix.Write(peer, chatFrame(strconv.FormatInt(time.Now().UnixNano(), 10), 0))
+	unix.Shutdown(peer, unix.SHUT_WR) // data and the end of the stream arrive together
+	c.readReady(true)
+	if got := w.received.Load(); got != 1 {
+		t.Errorf("received %d messages, want 1", got)
+	}
+	if got := w.dropped.Load(); got != 1 {
+		t.Errorf("dropped %d connections, want 1 (the hang-up was not read)", got)
+	}
+}
