@@ -159,3 +159,18 @@ func testWorkerCountsDrops(t *testing.T, reader string) {
 		t.Fatalf("dropped = %d, want 20", got)
 	}
 }
+
+func TestCookieGoesWithEveryHandshake(t *testing.T) {
+	addr, srv := startTestServerHandle(t)
+	cfg := smokeConfig(t, addr, 1)
+	cfg.Scenario, cfg.N, cfg.Idle = "idle", 20, 10*time.Millisecond
+	cfg.Cookie = "switchboard_session=abc"
+	if _, err := run(cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if got := srv.cookies["switchboard_session=abc"]; got != 20 || len(srv.cookies) != 1 {
+		t.Fatalf("cookies seen: %v, want the cookie on all 20 handshakes", srv.cookies)
+	}
+}

@@ -68,6 +68,7 @@ type config struct {
 	Transport string
 	Reader    string
 	Loops     int
+	Cookie    string
 	N         int
 	M         int
 	Rate      float64
@@ -105,6 +106,7 @@ func parseFlags(args []string) (config, error) {
 		defReader = "epoll"
 	}
 	fs.StringVar(&c.Reader, "reader", defReader, "how WebSocket connections are read after their handshakes: epoll (a few epoll loops, Linux) or goroutine (one per connection)")
+	fs.StringVar(&c.Cookie, "cookie", "", "Cookie header for the handshakes, e.g. 'switchboard_session=…' to measure the chat program itself")
 	fs.IntVar(&c.Loops, "loops", 1, "epoll loops per process, with -reader epoll")
 	fs.StringVar(&c.Path, "path", "", "request path (default /socket.io/?EIO=4&transport=<transport>)")
 	fs.IntVar(&c.N, "n", 0, "connections (default: idle/open 10000, flood 1000, paced 5000, smoke 200)")
@@ -289,7 +291,7 @@ func run(cfg config, out io.Writer) (result, error) {
 		}
 		opened[i] = w.open(openReq{
 			Addr: cfg.Addr, Path: cfg.Path, Polling: cfg.Transport == "polling", N: shares[i], Conc: cfg.Conc, Sources: sources,
-			First: first, Timeout: openTimeout, Deadline: t0.Add(10 * time.Minute), Reader: cfg.Reader, Loops: cfg.Loops,
+			First: first, Timeout: openTimeout, Deadline: t0.Add(10 * time.Minute), Reader: cfg.Reader, Loops: cfg.Loops, Cookie: cfg.Cookie,
 		})
 	})
 	res.OpenSec = time.Since(t0).Seconds()

@@ -27,8 +27,9 @@ type client interface {
 // carries ours (one at a time, as the protocol requires). It holds two
 // keep-alive TCP connections: one for the polls, one for the posts.
 type pollClient struct {
-	hc   *http.Client
-	base string // http://addr/socket.io/?EIO=4&transport=polling&sid=…
+	hc     *http.Client
+	base   string // http://addr/socket.io/?EIO=4&transport=polling&sid=…
+	cookie string // Cookie header, if any
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -41,14 +42,14 @@ type pollClient struct {
 
 // dialPolling opens a polling session on addr: it returns the client with
 // the open packet as its first message.
-func dialPolling(ctx context.Context, d *net.Dialer, addr, path string) (*pollClient, error) {
+func dialPolling(ctx context.Context, d *net.Dialer, addr, path, cookie string) (*pollClient, error) {
 	tr := &http.Transport{
 		DialContext:         d.DialContext,
 		MaxIdleConnsPerHost: 2,
 		MaxConnsPerHost:     2,
 		DisableCompression:  true,
 	}
-	c := &pollClient{hc: &http.Client{Transport: tr}}
+	c := &pollClient{hc: &http.Client{Transport: tr}, cookie: cookie}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if dl, ok := ctx.Deadline(); ok {
 		c.deadline = dl
@@ -82,6 +83,9 @@ func (c *pollClient) do(ctx context.Context, method, url string, body []byte) ([
 	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return nil, err
+	}
+	if c.cookie != "" {
+		req.Header.Set("Cookie", c.cookie)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")

@@ -19,9 +19,10 @@ import (
 // Engine.IO open packet, "40" → "40{"sid":…}", and every 42["chat message","text"] broadcast as
 // 42["chat message",{"username":"bench","message":"text"}] to every connection.
 type testServer struct {
-	mu    sync.Mutex
-	conns map[*serverConn]bool
-	next  int
+	mu      sync.Mutex
+	conns   map[*serverConn]bool
+	next    int
+	cookies map[string]int // Cookie headers of the handshakes seen
 }
 
 type serverConn struct {
@@ -37,7 +38,7 @@ func startTestServer(tb testing.TB) (addr string) {
 
 func startTestServerHandle(tb testing.TB) (addr string, s *testServer) {
 	tb.Helper()
-	s = &testServer{conns: map[*serverConn]bool{}}
+	s = &testServer{conns: map[*serverConn]bool{}, cookies: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(s.serveWS))
 	tb.Cleanup(func() {
 		s.mu.Lock()
@@ -64,6 +65,9 @@ func (s *testServer) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
+	s.mu.Lock()
+	s.cookies[r.Header.Get("Cookie")]++
+	s.mu.Unlock()
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return

@@ -38,6 +38,7 @@ type openReq struct {
 	First    int           // index of this worker's first connection, to spread the sources evenly
 	Timeout  time.Duration // per connection, from dial to the Socket.IO connect packet
 	Deadline time.Time     // the open phase gives up here
+	Cookie   string        // Cookie header of the handshake requests ("" for none)
 	Reader   string        // "epoll" (WebSocket on Linux: a few epoll loops read every connection) or "goroutine" (one per connection)
 	Loops    int           // epoll loops, with Reader "epoll"
 }
@@ -163,9 +164,9 @@ func (w *worker) handshake(d *net.Dialer, req openReq) (client, error) {
 	var c client
 	var err error
 	if req.Polling {
-		c, err = dialPolling(ctx, d, req.Addr, req.Path)
+		c, err = dialPolling(ctx, d, req.Addr, req.Path, req.Cookie)
 	} else {
-		c, err = dialWS(ctx, d, req.Addr, req.Path)
+		c, err = dialWS(ctx, d, req.Addr, req.Path, req.Cookie)
 	}
 	if err != nil {
 		return nil, err

@@ -48,7 +48,7 @@ var errTooLarge = errors.New("loadgen: message larger than 1 MiB")
 
 // dialWS connects to addr, performs the opening handshake for path and returns the client.
 // The whole handshake must finish by ctx's deadline.
-func dialWS(ctx context.Context, d *net.Dialer, addr, path string) (*wsClient, error) {
+func dialWS(ctx context.Context, d *net.Dialer, addr, path, cookie string) (*wsClient, error) {
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -61,7 +61,11 @@ func dialWS(ctx context.Context, d *net.Dialer, addr, path string) (*wsClient, e
 	key := base64.StdEncoding.EncodeToString(raw[:])
 	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"\r\nSec-WebSocket-Version: 13\r\n"
+	if cookie != "" {
+		req += "Cookie: " + cookie + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(nc, req); err != nil {
 		nc.Close()
 		return nil, err
