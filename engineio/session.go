@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,27 +56,46 @@ var handshakeHeaders = map[string]bool{
 	"Sec-Websocket-Extensions": true, "Sec-Websocket-Protocol": true,
 }
 
-// sessionHeader returns the headers a session keeps: for a WebSocket
-// handshake, a copy without the handshake's own headers (nil if none is
-// left); otherwise the request's map itself.
+// sessionHeader returns the headers a session keeps for its lifetime: a
+// compact copy of h (nil if empty) — for a WebSocket handshake without the
+// handshake's own headers. All values share one string and one slice
+// backing array, so the request's own header storage (a string per value,
+// its slices) is not kept alive by a long-lived connection.
 func sessionHeader(h http.Header, websocket bool) http.Header {
-	if !websocket {
-		return h
-	}
-	n := 0
-	for k := range h {
-		if !handshakeHeaders[k] {
-			n++
+	var kept [32]string
+	keys := kept[:0]
+	values, size := 0, 0
+	for k, v := range h {
+		if websocket && handshakeHeaders[k] {
+			continue
+		}
+		keys = append(keys, k)
+		values += len(v)
+		for _, s := range v {
+			size += len(s)
 		}
 	}
-	if n == 0 {
+	if len(keys) == 0 {
 		return nil // reads on a nil Header work
 	}
-	out := make(http.Header, n)
-	for k, v := range h {
-		if !handshakeHeaders[k] {
-			out[k] = v
+	var b strings.Builder
+	b.Grow(size)
+	for _, k := range keys {
+		for _, s := range h[k] {
+			b.WriteString(s)
 		}
+	}
+	all := b.String()
+	strs := make([]string, 0, values)
+	out := make(http.Header, len(keys))
+	off := 0
+	for _, k := range keys {
+		first := len(strs)
+		for _, s := range h[k] {
+			strs = append(strs, all[off:off+len(s)])
+			off += len(s)
+		}
+		out[k] = strs[first:len(strs):len(strs)]
 	}
 	return out
 }
