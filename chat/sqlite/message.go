@@ -77,7 +77,7 @@ func (s *MessageService) RecentMessages(ctx context.Context, limit int) ([]*chat
 		return []*chat.Message{}, nil
 	}
 	limit = min(limit, MaxRecent)
-	rows, err := s.db.db.QueryContext(ctx, `
+	rows, err := s.db.query(ctx, `
 		SELECT id, user_id, username, name, text, created_at FROM (
 			SELECT m.id, m.user_id, u.username, `+displayName+` AS name, m.text, m.created_at
 			FROM messages m JOIN users u ON u.id = m.user_id

@@ -28,7 +28,7 @@ func (s *SessionService) CreateSession(ctx context.Context, sess *chat.Session) 
 	if sess.CreatedAt.IsZero() {
 		sess.CreatedAt = s.db.Now().UTC()
 	}
-	_, err := s.db.db.ExecContext(ctx,
+	_, err := s.db.exec(ctx,
 		`INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 		sess.ID, sess.UserID, formatTime(sess.CreatedAt), formatTime(sess.ExpiresAt))
 	switch {
@@ -49,7 +49,7 @@ func (s *SessionService) FindSessionByID(ctx context.Context, id string) (*chat.
 		sess             chat.Session
 		created, expires string
 	)
-	err := s.db.db.QueryRowContext(ctx,
+	err := s.db.queryRow(ctx,
 		`SELECT id, user_id, created_at, expires_at FROM sessions WHERE id = ? AND expires_at > ?`,
 		id, formatTime(s.db.Now())).Scan(&sess.ID, &sess.UserID, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -68,7 +68,7 @@ func (s *SessionService) FindSessionByID(ctx context.Context, id string) (*chat.
 
 // DeleteSession removes the session; a missing session is not an error.
 func (s *SessionService) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
+	if _, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("sqlite: delete session: %w", err)
 	}
 	return nil
@@ -76,7 +76,7 @@ func (s *SessionService) DeleteSession(ctx context.Context, id string) error {
 
 // DeleteExpiredSessions removes the sessions expired at now.
 func (s *SessionService) DeleteExpiredSessions(ctx context.Context, now time.Time) ([]string, error) {
-	rows, err := s.db.db.QueryContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? RETURNING id`, formatTime(now))
+	rows, err := s.db.query(ctx, `DELETE FROM sessions WHERE expires_at <= ? RETURNING id`, formatTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: delete expired sessions: %w", err)
 	}

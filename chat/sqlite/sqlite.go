@@ -15,8 +15,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	msqlite "modernc.org/sqlite"
@@ -36,7 +38,8 @@ const BusyTimeout = 5 * time.Second
 
 // DB is the SQLite database shared by the services of this package.
 type DB struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts sync.Map // query text → *sql.Stmt, prepared on first use
 
 	// Path is the database file; ":memory:" for a private in-memory
 	// database (which holds one connection only).
@@ -75,10 +78,16 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.db, err = sql.Open("sqlite", db.Path+"?"+params); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.Path, err)
 	}
+	// A bounded pool that keeps its connections: without it, bursts of
+	// concurrent queries (a wave of sockets authenticating) opened new
+	// connections and closed them again beyond database/sql's 2 idle ones —
+	// a third of the CPU of connecting a socket went to opening SQLite.
+	conns := max(4, runtime.GOMAXPROCS(0))
 	if memory {
-		// Every connection to ":memory:" is a different database.
-		db.db.SetMaxOpenConns(1)
+		conns = 1 // every connection to ":memory:" is a different database
 	}
+	db.db.SetMaxOpenConns(conns)
+	db.db.SetMaxIdleConns(conns)
 	if err := db.migrate(ctx); err != nil {
 		db.db.Close()
 		return fmt.Errorf("sqlite: migrate %s: %w", db.Path, err)
@@ -91,7 +100,61 @@ func (db *DB) Close() error {
 	if db.db == nil {
 		return nil
 	}
+	db.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		db.stmts.Delete(k)
+		return true
+	})
 	return db.db.Close()
+}
+
+// Stats returns the connection pool's statistics (for metrics and tests).
+func (db *DB) Stats() sql.DBStats { return db.db.Stats() }
+
+// stmt returns the prepared statement for query, preparing it on first use:
+// the queries a request or a socket runs are parsed once per connection,
+// not on every call (parsing was the other half of a socket's connect).
+func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// queryRow runs a prepared single-row query; a preparation error comes out
+// of Scan like any other.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return db.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// query runs a prepared query.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// exec runs a prepared statement.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // migrate applies, in name order, every embedded migration not yet recorded

@@ -4,13 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	_ "modernc.org/sqlite"
 
+	"switchboard/chat"
 	"switchboard/chat/sqlite"
 )
 
@@ -129,4 +132,49 @@ func rawDB(tb testing.TB, path string) *sql.DB {
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// A burst of concurrent queries reuses a bounded set of connections instead
+// of opening (and closing) one per query.
+func TestConcurrentQueriesReuseABoundedPool(t *testing.T) {
+	db := MustOpenDB(t)
+	users := sqlite.NewUserService(db)
+	sessions := sqlite.NewSessionService(db)
+	ctx := context.Background()
+	u := &chat.User{Username: "pool", PasswordHash: []byte("x")}
+	if err := users.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	sess := &chat.Session{ID: "s1", UserID: u.ID, CreatedAt: testNow, ExpiresAt: testNow.Add(time.Hour)}
+	if err := sessions.CreateSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64*20)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if _, err := sessions.FindSessionByID(ctx, "s1"); err != nil {
+					errs <- err
+				}
+				if _, err := users.FindUserByID(ctx, u.ID); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	st := db.Stats()
+	if limit := max(4, runtime.GOMAXPROCS(0)); st.MaxOpenConnections != limit || st.OpenConnections > limit {
+		t.Fatalf("pool: max %d, open %d; want at most %d", st.MaxOpenConnections, st.OpenConnections, limit)
+	}
+	if st.MaxIdleClosed > 0 {
+		t.Fatalf("%d connections were closed for lack of idle room (opened again and again)", st.MaxIdleClosed)
+	}
 }

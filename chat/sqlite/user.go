@@ -44,7 +44,7 @@ func (s *UserService) FindUserByGitHubID(ctx context.Context, githubID int64) (*
 }
 
 func (s *UserService) findOne(ctx context.Context, query string, arg any) (*chat.User, error) {
-	u, err := scanUser(s.db.db.QueryRowContext(ctx, query, arg))
+	u, err := scanUser(s.db.queryRow(ctx, query, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, chat.Errorf(chat.ENOTFOUND, "User not found.")
 	} else if err != nil {
@@ -84,7 +84,7 @@ func (s *UserService) CreateUser(ctx context.Context, u *chat.User) error {
 		return chat.Errorf(chat.EINVALID, "An account needs a password or a GitHub login.")
 	}
 	created := s.db.Now()
-	res, err := s.db.db.ExecContext(ctx,
+	res, err := s.db.exec(ctx,
 		`INSERT INTO users (username, name, password_hash, github_id, login_count, last_login_at, created_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.Username, u.Name, u.PasswordHash, nullInt(u.GitHubID), u.LoginCount, nullTimeArg(u.LastLoginAt), formatTime(created))
@@ -115,7 +115,7 @@ func (s *UserService) LinkGitHub(ctx context.Context, userID, githubID int64, na
 		return chat.Errorf(chat.EINVALID, "Invalid GitHub account.")
 	}
 	name = chat.CleanName(name)
-	res, err := s.db.db.ExecContext(ctx,
+	res, err := s.db.exec(ctx,
 		`UPDATE users SET github_id = ?, name = CASE WHEN ? = '' THEN name ELSE ? END WHERE id = ?`,
 		githubID, name, name, userID)
 	if isUnique(err) {
@@ -128,7 +128,7 @@ func (s *UserService) LinkGitHub(ctx context.Context, userID, githubID int64, na
 
 // RecordLogin counts one login of the user at the given time.
 func (s *UserService) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
-	res, err := s.db.db.ExecContext(ctx,
+	res, err := s.db.exec(ctx,
 		`UPDATE users SET login_count = login_count + 1, last_login_at = ? WHERE id = ?`, formatTime(at), userID)
 	if err != nil {
 		return fmt.Errorf("sqlite: record login: %w", err)
