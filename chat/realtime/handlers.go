@@ -53,7 +53,9 @@ func (rt *Server) register(io *socketio.Server) {
 				rt.refuse(socket, e, err)
 				return
 			}
-			io.Emit("chat message", chatMessage{Username: msg.Username, Name: msg.Name, Message: msg.Text, At: msg.At})
+			out := chatMessage{Username: msg.Username, Name: msg.Name, Message: msg.Text, At: msg.At}
+			io.Emit("chat message", out)
+			rt.history.add(out)
 			_ = e.Ack(map[string]any{"ok": true})
 		})
 
@@ -121,18 +123,15 @@ func (rt *Server) post(user *chat.User, text string) (*chat.Message, error) {
 	return rt.cfg.Poster.Post(ctx, user, text)
 }
 
-// sendHistory sends the last messages to a socket that just joined.
+// sendHistory sends the last messages to a socket that just joined (from
+// a cache the posts above keep current; see history.go).
 func (rt *Server) sendHistory(socket *socketio.Socket) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	recent, err := rt.cfg.Messages.RecentMessages(ctx, chat.HistorySize)
+	history, err := rt.history.get(ctx)
 	if err != nil {
 		rt.log.Error("realtime: loading history", "err", err)
 		return
-	}
-	history := make([]chatMessage, len(recent))
-	for i, m := range recent {
-		history[i] = chatMessage{Username: m.Username, Name: m.Name, Message: m.Text, At: m.At}
 	}
 	_ = socket.Emit("chat history", history)
 }

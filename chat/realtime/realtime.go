@@ -52,6 +52,7 @@ type Server struct {
 	log      *slog.Logger
 	io       *socketio.Server
 	presence *chat.Presence
+	history  *history
 }
 
 // ErrOrigin refuses a handshake from a foreign origin.
@@ -66,7 +67,7 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Server{cfg: cfg, log: log, presence: cfg.Presence}
+	rt := &Server{cfg: cfg, log: log, presence: cfg.Presence, history: newHistory(cfg.Messages, chat.HistorySize)}
 	check := cfg.CheckOrigin
 	rt.io = socketio.NewServer(&socketio.Options{
 		Engine: engineio.Options{
