@@ -145,9 +145,9 @@ var encoders = sync.Pool{New: func() any {
 }}
 
 // appendValue appends the JSON of v to dst. A []byte — at the top level or
-// inside map[string]any and []any values, at any depth — becomes a binary
-// attachment and its placeholder, as Node sends Buffers. Other values follow
-// encoding/json (a []byte field of a struct is base64 text).
+// anywhere inside (map[string]any and []any values, struct fields, typed
+// slices and maps; see binary.go) — becomes a binary attachment and its
+// placeholder, as Node sends Buffers. Everything else follows encoding/json.
 func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
 	switch x := v.(type) {
 	case map[string]any:
@@ -189,6 +189,11 @@ func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
 			return dst, atts, fmt.Errorf("socketio: json.RawMessage argument is not valid JSON")
 		}
 		return append(dst, x...), atts, nil
+	}
+	if tree, ok, err := binaryTree(v); err != nil {
+		return dst, atts, fmt.Errorf("socketio: encoding argument: %w", err)
+	} else if ok { // a []byte inside a struct, a typed slice or map (binary.go)
+		return appendValue(dst, tree, atts)
 	}
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)

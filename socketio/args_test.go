@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -16,11 +17,11 @@ func TestNestedBinaryInDynamicContainersBecomesAttachments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `["file",{"data":{"_placeholder":true,"num":0},"name":"a.png","parts":[{"_placeholder":true,"num":1},"x"]},{"_placeholder":true,"num":2},{"b":"BQ=="}]`
+	want := `["file",{"data":{"_placeholder":true,"num":0},"name":"a.png","parts":[{"_placeholder":true,"num":1},"x"]},{"_placeholder":true,"num":2},{"b":{"_placeholder":true,"num":3}}]`
 	if string(data) != want {
 		t.Fatalf("got  %s\nwant %s", data, want)
 	}
-	if len(atts) != 3 || atts[0][0] != 1 || atts[1][0] != 3 || atts[2][0] != 4 {
+	if len(atts) != 4 || atts[0][0] != 1 || atts[1][0] != 3 || atts[2][0] != 4 || atts[3][0] != 5 {
 		t.Fatalf("attachments %v", atts)
 	}
 	if !json.Valid(data) {
@@ -30,5 +31,98 @@ func TestNestedBinaryInDynamicContainersBecomesAttachments(t *testing.T) {
 	plain, atts, _ := eventData("e", []any{map[string]any{"b": 1, "a": []any{"x"}}})
 	if string(plain) != `["e",{"a":["x"],"b":1}]` || len(atts) != 0 {
 		t.Fatalf("plain %s %v", plain, atts)
+	}
+}
+
+type chunkMeta struct {
+	Seq  int64  `json:"seq"`
+	Hash []byte `json:"hash,omitempty"`
+}
+
+type fileChunk struct {
+	chunkMeta                       // embedded: its fields are promoted
+	Name      string                `json:"name"`
+	Data      []byte                `json:"data"`
+	Empty     []byte                `json:"empty,omitempty"`
+	Skipped   []byte                `json:"-"`
+	Parts     [][]byte              `json:"parts"`
+	ByName    map[string][]byte     `json:"byName"`
+	Any       any                   `json:"any"`
+	Ptr       *[]byte               `json:"ptr"`
+	Raw       json.RawMessage       `json:"raw"` // encodes itself: left alone
+	Nested    []chunkMeta           `json:"nested"`
+	Big       int64                 `json:"big"`
+	NoBytes   struct{ A, B string } `json:"noBytes"`
+	hidden    []byte
+}
+
+func TestBinaryInsideStructsBecomesAttachments(t *testing.T) {
+	p := []byte{9}
+	v := fileChunk{
+		chunkMeta: chunkMeta{Seq: 7, Hash: []byte{0xaa}},
+		Name:      "a.png",
+		Data:      []byte{1, 2, 3},
+		Skipped:   []byte{0},
+		Parts:     [][]byte{{4}, {5}},
+		ByName:    map[string][]byte{"x": {6}},
+		Any:       []byte{7},
+		Ptr:       &p,
+		Raw:       json.RawMessage(`"BQ=="`),
+		Nested:    []chunkMeta{{Seq: 1, Hash: []byte{8}}},
+		Big:       1<<62 + 1, // exact, not a float64
+		NoBytes:   struct{ A, B string }{"a", "b"},
+		hidden:    []byte{0},
+	}
+	data, atts, err := eventData("chunk", []any{v, &v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&args); err != nil {
+		t.Fatalf("%s: %v", data, err)
+	}
+	if len(args) != 3 {
+		t.Fatalf("%s", data)
+	}
+	// Resolve placeholders to the attachments' first byte, to compare.
+	var resolve func(x any) any
+	resolve = func(x any) any {
+		switch y := x.(type) {
+		case map[string]any:
+			if y["_placeholder"] == true {
+				n, _ := y["num"].(json.Number).Int64()
+				return int(atts[n][0])
+			}
+			for k, e := range y {
+				y[k] = resolve(e)
+			}
+		case []any:
+			for i, e := range y {
+				y[i] = resolve(e)
+			}
+		}
+		return x
+	}
+	for _, arg := range args[1:] {
+		got, _ := json.Marshal(resolve(arg))
+		want := `{"any":7,"big":4611686018427387905,"byName":{"x":6},"data":1,"hash":170,"name":"a.png","nested":[{"hash":8,"seq":1}],"noBytes":{"A":"a","B":"b"},"parts":[4,5],"ptr":9,"raw":"BQ==","seq":7}`
+		if string(got) != want {
+			t.Fatalf("got  %s\nwant %s", got, want)
+		}
+	}
+	if len(atts) != 16 || len(atts[0]) != 1 {
+		t.Fatalf("%d attachments", len(atts))
+	}
+	// Without a []byte in it, a struct is encoding/json's, field order and all.
+	plain, atts, _ := eventData("e", []any{chunkMeta{Seq: 3}, fileChunk{Name: "n"}.NoBytes})
+	if string(plain) != `["e",{"seq":3},{"A":"","B":""}]` || len(atts) != 0 {
+		t.Fatalf("plain %s %v", plain, atts)
+	}
+	// A map[string]any holding such a struct finds it too.
+	_, atts, _ = eventData("e", []any{map[string]any{"c": chunkMeta{Hash: []byte{1}}}})
+	if len(atts) != 1 {
+		t.Fatalf("struct inside a map: %d attachments", len(atts))
 	}
 }

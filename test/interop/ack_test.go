@@ -33,6 +33,13 @@ func ackServer(t *testing.T, opts *socketio.Options) (*server, *sockets) {
 		time.AfterFunc(100*time.Millisecond, func() { _ = e.Ack("late answer", []byte{1, 2, 3}) })
 	})
 	srv.On("never", func(s *socketio.Socket, e *socketio.Event) {})
+	srv.On("file", func(s *socketio.Socket, e *socketio.Event) {
+		type chunk struct { // a []byte field travels as a Buffer, as Node sends it
+			Name string `json:"name"`
+			Data []byte `json:"data"`
+		}
+		_ = e.Ack(chunk{Name: "a.bin", Data: []byte{0, 1, 254, 255}})
+	})
 	return srv, reg
 }
 
@@ -69,6 +76,15 @@ func TestClientEmitWithAck(t *testing.T) {
 			}
 			sameArgs(t, n.ackOf(t, "a", seq), []byte{0, 1, 2, 255}, "text", largeBinary(100_000))
 			sameArgs(t, n.event(t, "a", "echo"), []byte{0, 1, 2, 255}, "text", largeBinary(100_000))
+
+			// a struct with a []byte field
+			seq = n.emitAck(t, "a", 0, "file")
+			reg.event(t, "a", "file")
+			ack = n.ackOf(t, "a", seq)
+			file, _ := ack.arg(t, 0).(map[string]any)
+			if typ := binType(file["data"]); typ != "Buffer" || !bytes.Equal(binBytes(t, file["data"]), []byte{0, 1, 254, 255}) || file["name"] != "a.bin" {
+				t.Errorf("struct with a []byte arrived as %v", ack.arg(t, 0))
+			}
 
 			// concurrent acks resolve to their own callbacks
 			var seqs []int
