@@ -154,6 +154,9 @@ func CleanName(s string) string {
 type UserService interface {
 	// FindUserByID returns the user with the given id, or ENOTFOUND.
 	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserBySessionID returns the user of the unexpired session with
+	// the given id, or ENOTFOUND (one lookup where a request authenticates).
+	FindUserBySessionID(ctx context.Context, sessionID string) (*User, error)
 	// FindUserByUsername returns the user whose username equals username
 	// ignoring case, or ENOTFOUND.
 	FindUserByUsername(ctx context.Context, username string) (*User, error)

@@ -101,3 +101,25 @@ func TestSessionIDsAreMatchedExactly(t *testing.T) {
 		}
 	}
 }
+
+func TestFindUserBySessionIDTakesOnlyLiveSessions(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	sessions := sqlite.NewSessionService(db)
+	users := sqlite.NewUserService(db)
+	u := MustCreateUser(t, db, newUser("joined"))
+	for id, expires := range map[string]time.Time{"live": testNow.Add(time.Hour), "gone": testNow} {
+		if err := sessions.CreateSession(ctx, &chat.Session{ID: id, UserID: u.ID, ExpiresAt: expires}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := users.FindUserBySessionID(ctx, "live")
+	if err != nil || got.ID != u.ID || got.Username != "joined" || !got.CreatedAt.Equal(u.CreatedAt) {
+		t.Fatalf("live session: %+v, %v", got, err)
+	}
+	for _, id := range []string{"gone", "unknown", ""} {
+		if _, err := users.FindUserBySessionID(ctx, id); chat.ErrorCode(err) != chat.ENOTFOUND {
+			t.Errorf("session %q: %v, want ENOTFOUND", id, err)
+		}
+	}
+}

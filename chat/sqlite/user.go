@@ -23,6 +23,15 @@ func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 
 const userColumns = `id, username, name, password_hash, github_id, login_count, last_login_at, created_at`
 
+// userColumnsOf is userColumns qualified by a table alias, for joins.
+func userColumnsOf(alias string) string {
+	cols := strings.Split(userColumns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
+}
+
 // FindUserByID returns the user with the given id, or ENOTFOUND.
 func (s *UserService) FindUserByID(ctx context.Context, id int64) (*chat.User, error) {
 	return s.findOne(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
@@ -34,6 +43,16 @@ func (s *UserService) FindUserByUsername(ctx context.Context, username string) (
 	return s.findOne(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username)
 }
 
+var findUserBySession = `SELECT ` + userColumnsOf("u") + ` FROM sessions s JOIN users u ON u.id = s.user_id
+	WHERE s.id = ? AND s.expires_at > ?`
+
+// FindUserBySessionID returns the user of the session with the given id if
+// it has not expired by DB.Now, or ENOTFOUND: one query where
+// FindSessionByID then FindUserByID take two.
+func (s *UserService) FindUserBySessionID(ctx context.Context, sessionID string) (*chat.User, error) {
+	return s.findOne(ctx, findUserBySession, sessionID, formatTime(s.db.Now()))
+}
+
 // FindUserByGitHubID returns the user linked to the GitHub account, or
 // ENOTFOUND.
 func (s *UserService) FindUserByGitHubID(ctx context.Context, githubID int64) (*chat.User, error) {
@@ -43,8 +62,8 @@ func (s *UserService) FindUserByGitHubID(ctx context.Context, githubID int64) (*
 	return s.findOne(ctx, `SELECT `+userColumns+` FROM users WHERE github_id = ?`, githubID)
 }
 
-func (s *UserService) findOne(ctx context.Context, query string, arg any) (*chat.User, error) {
-	u, err := scanUser(s.db.queryRow(ctx, query, arg))
+func (s *UserService) findOne(ctx context.Context, query string, args ...any) (*chat.User, error) {
+	u, err := scanUser(s.db.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, chat.Errorf(chat.ENOTFOUND, "User not found.")
 	} else if err != nil {

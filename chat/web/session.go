@@ -58,13 +58,7 @@ func (s *Server) authenticateToken(ctx context.Context, token string) (*chat.Use
 	if len(token) != tokenLen {
 		return nil, errNotLoggedIn
 	}
-	sess, err := s.sessions.FindSessionByID(ctx, sessionID(token))
-	if chat.ErrorCode(err) == chat.ENOTFOUND {
-		return nil, errNotLoggedIn
-	} else if err != nil {
-		return nil, err
-	}
-	u, err := s.users.FindUserByID(ctx, sess.UserID)
+	u, err := s.users.FindUserBySessionID(ctx, sessionID(token))
 	if chat.ErrorCode(err) == chat.ENOTFOUND {
 		return nil, errNotLoggedIn
 	} else if err != nil {

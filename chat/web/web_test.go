@@ -24,6 +24,18 @@ import (
 type stubUsers struct {
 	chat.UserService // unused methods panic
 	users            map[int64]*chat.User
+	sessions         map[string]*chat.Session // by id
+	err              error
+}
+
+func (s stubUsers) FindUserBySessionID(ctx context.Context, id string) (*chat.User, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if sess, ok := s.sessions[id]; ok {
+		return s.FindUserByID(ctx, sess.UserID)
+	}
+	return nil, chat.Errorf(chat.ENOTFOUND, "Session not found.")
 }
 
 func (s stubUsers) FindUserByID(_ context.Context, id int64) (*chat.User, error) {
@@ -34,19 +46,7 @@ func (s stubUsers) FindUserByID(_ context.Context, id int64) (*chat.User, error)
 }
 
 type stubSessions struct {
-	chat.SessionService
-	sessions map[string]*chat.Session
-	err      error
-}
-
-func (s stubSessions) FindSessionByID(_ context.Context, id string) (*chat.Session, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	if sess, ok := s.sessions[id]; ok {
-		return sess, nil
-	}
-	return nil, chat.Errorf(chat.ENOTFOUND, "Session not found.")
+	chat.SessionService // Authenticate needs none of it
 }
 
 func mustServer(t *testing.T, cfg web.Config, users chat.UserService, sessions chat.SessionService) *web.Server {
@@ -62,8 +62,9 @@ func mustServer(t *testing.T, cfg web.Config, users chat.UserService, sessions c
 func TestAuthenticateDistinguishesLoggedOutFromFailures(t *testing.T) {
 	token := strings.Repeat("t", 43)
 	sum := sha256.Sum256([]byte(token))
-	users := stubUsers{users: map[int64]*chat.User{1: {ID: 1, Username: "alice"}}}
-	live := stubSessions{sessions: map[string]*chat.Session{hex.EncodeToString(sum[:]): {UserID: 1}}}
+	alice := map[int64]*chat.User{1: {ID: 1, Username: "alice"}}
+	users := stubUsers{users: alice}
+	live := stubUsers{users: alice, sessions: map[string]*chat.Session{hex.EncodeToString(sum[:]): {UserID: 1}}}
 
 	s := mustServer(t, web.Config{}, users, stubSessions{})
 	req := httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4", nil)
@@ -81,12 +82,12 @@ func TestAuthenticateDistinguishesLoggedOutFromFailures(t *testing.T) {
 		t.Errorf("unknown session: %v, want EUNAUTHORIZED", err)
 	}
 
-	u, err := mustServer(t, web.Config{}, users, live).Authenticate(req)
+	u, err := mustServer(t, web.Config{}, live, stubSessions{}).Authenticate(req)
 	if err != nil || u.Username != "alice" {
 		t.Errorf("live session: %+v, %v", u, err)
 	}
 
-	broken := mustServer(t, web.Config{}, users, stubSessions{err: errors.New("disk I/O error")})
+	broken := mustServer(t, web.Config{}, stubUsers{err: errors.New("disk I/O error")}, stubSessions{})
 	if _, err := broken.Authenticate(req); chat.ErrorCode(err) != chat.EINTERNAL {
 		t.Errorf("store failure: %v, want EINTERNAL so it is not mistaken for a logout", err)
 	}
