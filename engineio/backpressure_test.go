@@ -132,3 +132,42 @@ func TestTrafficCountsAsLivenessButSilenceTimesOut(t *testing.T) {
 		t.Fatalf("reason %q", r)
 	}
 }
+
+// blockingHandler holds the reader in OnMessage for the first message:
+// a server that is behind in reading, without pausing.
+type blockingHandler struct {
+	block  time.Duration
+	once   sync.Once
+	closed chan CloseReason
+}
+
+func (h *blockingHandler) OnOpen(*Session) {}
+func (h *blockingHandler) OnMessage(s *Session, data []byte, binary bool) {
+	h.once.Do(func() { time.Sleep(h.block) })
+}
+func (h *blockingHandler) OnClose(_ *Session, r CloseReason, _ error) {
+	select {
+	case h.closed <- r:
+	default:
+	}
+}
+
+// A pong the server has not read yet (its reader is busy) still proves the
+// client alive: no ping timeout.
+func TestAnUnreadPongIsNotATimeout(t *testing.T) {
+	h := &blockingHandler{block: 700 * time.Millisecond, closed: make(chan CloseReason, 1)}
+	ts := startEchoWith(t, NewServer(h, fixtureOptions())) // ping 300 ms, timeout 200 ms
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	time.Sleep(250 * time.Millisecond)
+	c.Text("4busy") // the reader is held until ~950 ms
+	if msg := c.ReadText(); msg != "2" {
+		t.Fatalf("got %q, want the ping", msg)
+	}
+	c.Text("3") // answered at once, read only when the handler returns
+	select {
+	case r := <-h.closed:
+		t.Fatalf("closed (%s) although the pong was waiting in the socket", r)
+	case <-time.After(900 * time.Millisecond):
+	}
+}

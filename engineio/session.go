@@ -487,6 +487,13 @@ func (s *Session) onHeartbeat() {
 		s.mu.Unlock()
 		return
 	}
+	if s.awaitPong && time.Now().Before(s.pongBy) {
+		// A stale firing: the deadline moved (ResumeReading) after this
+		// timer fired but before it got the lock. Wait for the new one.
+		s.hb.Reset(time.Until(s.pongBy))
+		s.mu.Unlock()
+		return
+	}
 	if s.awaitPong && (s.readPaused || s.received.Load() != s.recvAtPing) {
 		// Not silent: packets arrived since the ping, or the pong may be
 		// waiting unread behind a paused reader (backpressure). Wait on.
@@ -497,7 +504,21 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	if s.awaitPong {
+		conn := s.ws
 		s.mu.Unlock()
+		if conn != nil && conn.Unread() {
+			// The client did answer: its bytes wait in the socket because
+			// the server is behind in reading (short of CPU). Timing it out
+			// would only bring it back with a reconnection, adding load.
+			s.mu.Lock()
+			if s.state == stateOpen && s.awaitPong {
+				s.recvAtPing = s.received.Load()
+				s.pongBy = time.Now().Add(s.srv.cfg.PingTimeout)
+				s.hb.Reset(s.srv.cfg.PingTimeout)
+			}
+			s.mu.Unlock()
+			return
+		}
 		s.closeWith(ReasonPingTimeout, nil, false)
 		return
 	}

@@ -196,6 +196,16 @@ func (c *Conn) ResumeReading() {
 
 func (c *Conn) readPaused() bool { return c.paused.Load() }
 
+// Unread reports whether the peer has sent bytes that have not been read
+// yet — it is alive, even if the reader is behind (a server short of CPU).
+// Only known for netpoll connections; false otherwise.
+func (c *Conn) Unread() bool {
+	if c.loop == nil {
+		return false
+	}
+	return c.loop.unread(c)
+}
+
 // feedPending delivers the frames left pending by a pause. Reader side.
 func (c *Conn) feedPending() {
 	if len(c.rd.pending) > 0 && !c.rd.closed && !c.readPaused() {

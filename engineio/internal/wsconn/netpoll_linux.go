@@ -328,3 +328,14 @@ func (l *loop) drainAll() {
 		l.release(c)
 	}
 }
+
+// unread reports whether c's socket holds received bytes not read yet.
+func (l *loop) unread(c *Conn) bool {
+	c.ioMu.RLock()
+	defer c.ioMu.RUnlock()
+	if c.fdClosed {
+		return false
+	}
+	n, err := unix.IoctlGetInt(c.fd, unix.SIOCINQ)
+	return err == nil && n > 0
+}

@@ -21,3 +21,4 @@ func (l *loop) shutdown(*Conn, bool)                {}
 func (l *loop) writev(*Conn, [][]byte) (int, error) { return 0, errWouldBlock }
 func (l *loop) stop()                               {}
 func (l *loop) resume(*Conn)                        {}
+func (l *loop) unread(*Conn) bool                   { return false }
