@@ -276,8 +276,12 @@ func (f *freshConns) track(c net.Conn, state http.ConnState) {
 
 func (f *freshConns) closeAll() {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	conns := make([]net.Conn, 0, len(f.conns))
 	for c := range f.conns {
+		conns = append(conns, c)
+	}
+	f.mu.Unlock()
+	for _, c := range conns {
 		c.Close()
 	}
 }
