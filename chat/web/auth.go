@@ -142,7 +142,7 @@ func humanSeconds(d time.Duration) string {
 		return "1 second"
 	case n < 60:
 		return strconv.Itoa(n) + " seconds"
-	case n <= 60:
+	case n == 60:
 		return "1 minute"
 	}
 	return strconv.Itoa((n+59)/60) + " minutes"
