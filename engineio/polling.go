@@ -40,8 +40,11 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	// probe) may race the client's "upgrade" packet on the WebSocket. As in
 	// Node (which ends such polls with a noop every 100 ms), it waits up to
 	// upgradeCheck: if the upgrade completes it is refused, otherwise it ends
-	// with a noop.
-	lateInUpgrade := s.probed
+	// with a noop. The probe counts as sent when its bytes already wait in
+	// the WebSocket unread (the client wrote them before this request; Node,
+	// on one thread, would have read them first). Unread is a non-blocking
+	// ioctl, no data moves.
+	lateInUpgrade := s.probed || (s.probe != nil && s.probe.Unread())
 	var grace <-chan time.Time
 	if lateInUpgrade {
 		t := time.NewTimer(upgradeCheck)
@@ -50,7 +53,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	for s.state == stateOpen && s.ws == nil {
 		if lateInUpgrade {
-			if !s.probed { // the upgrade was abandoned: poll normally
+			if !s.probed && s.probe == nil { // the upgrade was abandoned: poll normally
 				lateInUpgrade = false
 				continue
 			}

@@ -163,6 +163,7 @@ type Session struct {
 	// heartbeat
 	hb         *time.Timer
 	awaitPong  bool
+	pingDue    time.Time     // when the next ping is due (the interval timer's target)
 	pongBy     time.Time     // deadline of the awaited pong
 	received   atomic.Uint64 // packets received: any traffic proves the client alive
 	recvAtPing uint64        // received when the awaited ping was sent
@@ -476,6 +477,7 @@ func (s *Session) onPacket(p parser.Packet) {
 func (s *Session) startHeartbeat() {
 	s.mu.Lock()
 	if s.state == stateOpen {
+		s.pingDue = time.Now().Add(s.srv.cfg.PingInterval)
 		s.hb = time.AfterFunc(s.srv.cfg.PingInterval, s.onHeartbeat)
 	}
 	s.mu.Unlock()
@@ -524,8 +526,11 @@ func (s *Session) onHeartbeat() {
 	}
 	s.awaitPong = true
 	s.recvAtPing = s.received.Load()
-	s.pongBy = time.Now().Add(s.srv.cfg.PingTimeout)
-	s.hb.Reset(s.srv.cfg.PingTimeout)
+	// The deadline counts from when the ping was due, not from when a late
+	// timer sent it: the client has PingInterval + PingTimeout from the open
+	// or its last pong, whatever the server's timer latency.
+	s.pongBy = s.pingDue.Add(s.srv.cfg.PingTimeout)
+	s.hb.Reset(time.Until(s.pongBy))
 	s.mu.Unlock()
 	_ = s.Send(0, s.srv.ctl.ping)
 }
@@ -540,6 +545,7 @@ func (s *Session) onPong() {
 	s.mu.Lock()
 	if s.awaitPong && s.state == stateOpen {
 		s.awaitPong = false
+		s.pingDue = time.Now().Add(s.srv.cfg.PingInterval)
 		s.hb.Reset(s.srv.cfg.PingInterval)
 	}
 	s.mu.Unlock()
