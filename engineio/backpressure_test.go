@@ -171,3 +171,25 @@ func TestAnUnreadPongIsNotATimeout(t *testing.T) {
 	case <-time.After(900 * time.Millisecond):
 	}
 }
+
+// A heartbeat timer that fires after its deadline was moved (a stale
+// firing) does not time the client out.
+func TestAStaleHeartbeatFiringIsIgnored(t *testing.T) {
+	h, ts := startPausing(t)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	c.Text("4a")
+	s := <-h.got
+	s.ResumeReading()
+	s.mu.Lock()
+	s.awaitPong = true
+	s.recvAtPing = s.received.Load() // silent since the "ping"
+	s.pongBy = time.Now().Add(time.Second)
+	s.mu.Unlock()
+	s.onHeartbeat() // fired for an older deadline
+	select {
+	case r := <-h.closed:
+		t.Fatalf("closed (%s) by a stale timer firing", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
