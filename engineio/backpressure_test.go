@@ -193,3 +193,26 @@ func TestAStaleHeartbeatFiringIsIgnored(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// The pong deadline counts from when the ping was due, not from when a late
+// timer sent it.
+func TestPongDeadlineCountsFromWhenThePingWasDue(t *testing.T) {
+	h, ts := startPausing(t) // timeout 200 ms
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	c.Text("4a")
+	s := <-h.got
+	s.ResumeReading()
+	due := time.Now().Add(-150 * time.Millisecond)
+	s.mu.Lock()
+	s.awaitPong = false
+	s.pingDue = due
+	s.mu.Unlock()
+	s.onHeartbeat() // the ping, sent 150 ms late
+	s.mu.Lock()
+	got, want := s.pongBy, due.Add(s.srv.cfg.PingTimeout)
+	s.mu.Unlock()
+	if !got.Equal(want) {
+		t.Fatalf("pong deadline %v after the due time, want %v", got.Sub(due), s.srv.cfg.PingTimeout)
+	}
+}
