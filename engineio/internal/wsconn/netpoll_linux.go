@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -26,6 +27,12 @@ type loop struct {
 	e      *Engine
 	epfd   int
 	wakefd int // eventfd used to stop the loop
+	// ep is epfd registered with the Go runtime's poller (an epoll
+	// descriptor is readable while it has events): the loop parks as a
+	// goroutine until then, instead of a thread blocking in epoll_wait while
+	// it holds a P, which sysmon has to take back (see rawCalls).
+	ep   *os.File
+	epRC syscall.RawConn
 
 	mu      sync.Mutex
 	conns   map[int]*Conn
@@ -80,7 +87,19 @@ func newLoop(e *Engine) (*loop, error) {
 		_ = unix.Close(wakefd)
 		return nil, err
 	}
-	l := &loop{e: e, epfd: epfd, wakefd: wakefd, conns: make(map[int]*Conn), buf: make([]byte, readBufSize), done: make(chan struct{})}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(wakefd)
+		return nil, err
+	}
+	ep := os.NewFile(uintptr(epfd), "wsconn-epoll")
+	rc, err := ep.SyscallConn()
+	if err != nil {
+		_ = ep.Close()
+		_ = unix.Close(wakefd)
+		return nil, err
+	}
+	l := &loop{e: e, epfd: epfd, wakefd: wakefd, ep: ep, epRC: rc, conns: make(map[int]*Conn), buf: make([]byte, readBufSize), done: make(chan struct{})}
 	go l.run()
 	return l, nil
 }
@@ -168,6 +187,16 @@ func (l *loop) writev(c *Conn, bufs [][]byte) (int, error) {
 	return total, nil
 }
 
+// rawCalls: the loop's and the writers' system calls (sendmsg, read,
+// epoll_pwait with a zero timeout) never block, so they are made with
+// RawSyscall, without telling the scheduler. A call through entersyscall on a
+// server whose goroutines are otherwise idle wakes the runtime's sysmon thread
+// from deep sleep, and sysmon then checks every 20 µs for a millisecond or
+// more: with a heartbeat written every few milliseconds (5,000 sockets, 25 s
+// interval) that was 4.8% of the server's CPU in the paced benchmark and
+// woke a thread on a core the broadcast needed. Waiting, the one call that
+// blocks, goes through the runtime's poller instead (loop.wait).
+
 // maxIovecs bounds one sendmsg's buffers; a longer queue takes several calls.
 // 64 covers what one connection accumulates in the flood benchmark (~30
 // frames per write) and keeps the array on the stack.
@@ -178,15 +207,32 @@ const maxIovecs = 64
 // sendmsg, not write/writev: a socket call skips the generic file write path
 // (vfs_write, the file-position lock), ~8% of a delivery's kernel time in the
 // paced profile. The iovecs live on the caller's stack: no allocation per
-// call, unlike unix.SendmsgBuffers. (A raw system call, which keeps the P
-// during the call, measured no different.)
+// call, unlike unix.SendmsgBuffers. It is a raw system call: see rawCalls.
 func sendmsg(fd int, iov []unix.Iovec) (int, error) {
 	var msg unix.Msghdr
 	msg.Iov = &iov[0]
 	msg.SetIovlen(len(iov))
-	n, _, errno := syscall.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), sendFlags)
+	n, _, errno := syscall.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), sendFlags)
 	if errno != 0 {
 		return int(n), errno
+	}
+	return int(n), nil
+}
+
+// epollPoll returns the ready events without waiting.
+func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
+	n, _, errno := syscall.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// readRaw reads from a non-blocking descriptor.
+func readRaw(fd int, p []byte) (int, error) {
+	n, _, errno := syscall.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if errno != 0 {
+		return -1, errno
 	}
 	return int(n), nil
 }
@@ -195,11 +241,8 @@ func (l *loop) run() {
 	defer close(l.done)
 	events := make([]unix.EpollEvent, 256)
 	for {
-		n, err := unix.EpollWait(l.epfd, events, -1)
+		n, err := l.wait(events)
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
 			l.e.log.Error("wsconn: epoll_wait failed", "err", err)
 			return
 		}
@@ -229,6 +272,25 @@ func (l *loop) run() {
 	}
 }
 
+// wait returns the next ready events, parking the goroutine on the runtime
+// poller while there are none.
+func (l *loop) wait(events []unix.EpollEvent) (int, error) {
+	var n int
+	var err error
+	rerr := l.epRC.Read(func(uintptr) bool {
+		for {
+			n, err = epollPoll(l.epfd, events)
+			if err != unix.EINTR {
+				return n > 0 || err != nil
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	return n, err
+}
+
 // read drains c's socket. Without a hang-up flag a short read means the
 // socket is empty (edge-triggered: new data raises a new event).
 func (l *loop) read(c *Conn, hangup bool) {
@@ -242,7 +304,7 @@ func (l *loop) read(c *Conn, hangup bool) {
 			c.ioMu.RUnlock()
 			return
 		}
-		n, err := unix.Read(c.fd, l.buf)
+		n, err := readRaw(c.fd, l.buf)
 		c.ioMu.RUnlock()
 		if n > 0 {
 			if !c.rd.closed {
@@ -278,7 +340,7 @@ func (l *loop) stop() {
 	l.signal()
 	<-l.done
 	_ = unix.Close(l.wakefd)
-	_ = unix.Close(l.epfd)
+	_ = l.ep.Close()
 }
 
 // signal wakes the loop.
