@@ -4,6 +4,7 @@ package wsconn
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"strconv"
 	"testing"
@@ -52,5 +53,49 @@ func TestIdleLoopsHoldNoThreads(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let the loops go back to waiting
 	if after := osThreads(t); after-before >= pollers/2 {
 		t.Fatalf("%d idle loops hold threads: %d threads before, %d after", pollers, before, after)
+	}
+}
+
+// blocker is an echoing Handler whose "block" message holds its loop for a
+// while, so that events pile up behind it.
+type blocker struct{ hold time.Duration }
+
+func (b blocker) OnMessage(c *Conn, data []byte, binary bool) {
+	if string(data) == "block" {
+		time.Sleep(b.hold)
+	}
+	_ = c.Send(true, AppendFrame(nil, !binary, data))
+}
+
+func (blocker) OnClose(*Conn, error) {}
+
+// More connections become ready while the loop is busy than one epoll_wait
+// returns (256): the loop must take them all before it parks again, since
+// the runtime's poller reports the epoll descriptor edge-triggered.
+func TestMoreReadyConnectionsThanOneWaitReturns(t *testing.T) {
+	const n = 600
+	s := startServer(t, &Options{Pollers: 1}, func() Handler { return blocker{hold: 300 * time.Millisecond} })
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = dial(t, s)
+	}
+	if err := wsutil.WriteClientText(conns[0], []byte("block")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the loop is now inside the handler
+	for i, c := range conns[1:] {
+		if err := wsutil.WriteClientText(c, []byte("m"+strconv.Itoa(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range conns {
+		want := "m" + strconv.Itoa(i)
+		if i == 0 {
+			want = "block"
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if got, err := wsutil.ReadServerText(c); err != nil || string(got) != want {
+			t.Fatalf("connection %d: got %q, %v; want %q", i, got, err, want)
+		}
 	}
 }
