@@ -38,6 +38,10 @@ type Options struct {
 	Deflate bool
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger
+
+	// blockingWait makes the epoll loops wait in epoll_wait, as they do
+	// where Go's poller cannot take an epoll descriptor (tests use it).
+	blockingWait bool
 }
 
 func (o *Options) withDefaults() Options {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -27,10 +28,12 @@ type loop struct {
 	e      *Engine
 	epfd   int
 	wakefd int // eventfd used to stop the loop
-	// ep is epfd registered with the Go runtime's poller (an epoll
+	// ep owns epfd, registered with the Go runtime's poller (an epoll
 	// descriptor is readable while it has events): the loop parks as a
 	// goroutine until then, instead of a thread blocking in epoll_wait while
-	// it holds a P, which sysmon has to take back (see rawCalls).
+	// it holds a P, which sysmon has to take back (see rawCalls). epRC is
+	// nil where the runtime's poller refused epfd: the loop then blocks in
+	// epoll_wait.
 	ep   *os.File
 	epRC syscall.RawConn
 
@@ -98,6 +101,13 @@ func newLoop(e *Engine) (*loop, error) {
 		_ = ep.Close()
 		_ = unix.Close(wakefd)
 		return nil, err
+	}
+	// Only a descriptor on the runtime's poller takes deadlines.
+	if e.opts.blockingWait || ep.SetReadDeadline(time.Time{}) != nil {
+		if !e.opts.blockingWait {
+			e.log.Warn("wsconn: the runtime poller refused an epoll descriptor; loops block in epoll_wait")
+		}
+		rc = nil
 	}
 	l := &loop{e: e, epfd: epfd, wakefd: wakefd, ep: ep, epRC: rc, conns: make(map[int]*Conn), buf: make([]byte, readBufSize), done: make(chan struct{})}
 	go l.run()
@@ -275,6 +285,14 @@ func (l *loop) run() {
 // wait returns the next ready events, parking the goroutine on the runtime
 // poller while there are none.
 func (l *loop) wait(events []unix.EpollEvent) (int, error) {
+	if l.epRC == nil {
+		for {
+			n, err := unix.EpollWait(l.epfd, events, -1)
+			if err != unix.EINTR {
+				return n, err
+			}
+		}
+	}
 	var n int
 	var err error
 	rerr := l.epRC.Read(func(uintptr) bool {

@@ -73,8 +73,16 @@ func (blocker) OnClose(*Conn, error) {}
 // returns (256): the loop must take them all before it parks again, since
 // the runtime's poller reports the epoll descriptor edge-triggered.
 func TestMoreReadyConnectionsThanOneWaitReturns(t *testing.T) {
+	for _, blocking := range []bool{false, true} {
+		t.Run(map[bool]string{false: "parked", true: "blocking-wait"}[blocking], func(t *testing.T) {
+			manyReadyConnections(t, &Options{Pollers: 1, blockingWait: blocking})
+		})
+	}
+}
+
+func manyReadyConnections(t *testing.T, opts *Options) {
 	const n = 600
-	s := startServer(t, &Options{Pollers: 1}, func() Handler { return blocker{hold: 300 * time.Millisecond} })
+	s := startServer(t, opts, func() Handler { return blocker{hold: 300 * time.Millisecond} })
 	conns := make([]net.Conn, n)
 	for i := range conns {
 		conns[i] = dial(t, s)

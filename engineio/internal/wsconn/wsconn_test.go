@@ -91,6 +91,7 @@ var modes = []struct {
 	opts *Options
 }{
 	{"netpoll", &Options{}},
+	{"netpoll-blocking-wait", &Options{blockingWait: true}},
 	{"goroutine", &Options{DisableNetpoll: true}},
 }
 
