@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) == "1" { // a child started by a multi-process test run
 		os.Exit(workerMain())
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 func smokeConfig(t *testing.T, addr string, procs int) config {
