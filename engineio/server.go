@@ -251,9 +251,9 @@ func parseQuery(raw string) query {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "EIO":
-			q.eio = v
+			q.eio = unescape(v)
 		case "transport":
-			q.transport = v
+			q.transport = unescape(v)
 		case "sid":
 			q.sid = unescape(v)
 		}
