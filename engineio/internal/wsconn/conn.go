@@ -92,6 +92,7 @@ type Conn struct {
 	nc net.Conn // goroutine mode: the connection; nil in netpoll mode
 
 	paused  atomic.Bool   // reading is paused (backpressure from the handler)
+	inRead  atomic.Bool   // netpoll mode: the loop is reading or handling this connection's bytes
 	resumeC chan struct{} // goroutine mode: signalled on resume
 
 	rd frameReader // touched only by the reader side
@@ -196,9 +197,12 @@ func (c *Conn) ResumeReading() {
 
 func (c *Conn) readPaused() bool { return c.paused.Load() }
 
-// Unread reports whether the peer has sent bytes that have not been read
-// yet — it is alive, even if the reader is behind (a server short of CPU).
-// Only known for netpoll connections; false otherwise.
+// Unread reports whether the peer has sent bytes that the handler has not
+// seen the end of yet: bytes waiting in the socket, or bytes the loop is
+// reading and handling at this moment. The peer is alive then, even if the
+// reader is behind (a server short of CPU), and whatever it sent before the
+// caller's own request is on its way to the handler. Only known for netpoll
+// connections; false otherwise.
 func (c *Conn) Unread() bool {
 	if c.loop == nil {
 		return false

@@ -309,9 +309,18 @@ func (l *loop) wait(events []unix.EpollEvent) (int, error) {
 	return n, err
 }
 
-// read drains c's socket. Without a hang-up flag a short read means the
-// socket is empty (edge-triggered: new data raises a new event).
+// read drains c's socket and hands what it read to c's handler; meanwhile
+// c counts as having unread bytes (see unread).
 func (l *loop) read(c *Conn, hangup bool) {
+	c.inRead.Store(true)
+	l.drain(c, hangup)
+	c.inRead.Store(false)
+}
+
+// drain reads c's socket until it is empty. Without a hang-up flag a short
+// read means the socket is empty (edge-triggered: new data raises a new
+// event).
+func (l *loop) drain(c *Conn, hangup bool) {
 	c.feedPending()
 	for {
 		if c.readPaused() {
@@ -409,13 +418,16 @@ func (l *loop) drainAll() {
 	}
 }
 
-// unread reports whether c's socket holds received bytes not read yet.
+// unread reports whether c's socket holds received bytes not read yet, or
+// the loop is reading and handling some. The socket is asked first: bytes it
+// no longer holds were taken by a read that had already set inRead, which
+// stays set until the handler has returned.
 func (l *loop) unread(c *Conn) bool {
 	c.ioMu.RLock()
-	defer c.ioMu.RUnlock()
-	if c.fdClosed {
-		return false
+	n, err := 0, error(nil)
+	if !c.fdClosed {
+		n, err = unix.IoctlGetInt(c.fd, unix.SIOCINQ)
 	}
-	n, err := unix.IoctlGetInt(c.fd, unix.SIOCINQ)
-	return err == nil && n > 0
+	c.ioMu.RUnlock()
+	return (err == nil && n > 0) || c.inRead.Load()
 }

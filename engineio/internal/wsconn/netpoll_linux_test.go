@@ -107,3 +107,41 @@ func manyReadyConnections(t *testing.T, opts *Options) {
 		}
 	}
 }
+
+// gate is a Handler whose OnMessage waits until released.
+type gate struct {
+	in      chan *Conn
+	release chan struct{}
+}
+
+func (g gate) OnMessage(c *Conn, _ []byte, _ bool) {
+	g.in <- c
+	<-g.release
+}
+
+func (gate) OnClose(*Conn, error) {}
+
+// Bytes the loop has read but whose handling has not ended still count as
+// unread: a caller asking whether the peer's earlier bytes were handled (the
+// upgrade's late poll, the heartbeat) must not take the read for the end.
+func TestBytesBeingHandledCountAsUnread(t *testing.T) {
+	g := gate{in: make(chan *Conn, 1), release: make(chan struct{})}
+	s := startServer(t, &Options{}, func() Handler { return g })
+	c := dial(t, s)
+	if err := wsutil.WriteClientText(c, []byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	conn := <-g.in // the loop has read the frame and is handling it
+	unread := conn.Unread()
+	close(g.release)
+	if !unread {
+		t.Fatal("Unread() = false while the handler runs")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for conn.Unread() {
+		if time.Now().After(deadline) {
+			t.Fatal("Unread() still true after the handler returned")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
