@@ -369,3 +369,40 @@ func TestPollSentDuringTheUpgradeWaitsForItsOutcome(t *testing.T) {
 		t.Fatalf("poll during the upgrade: %d, want 400 once upgraded", code)
 	}
 }
+
+// A client that has read the WebSocket handshake's answer may send the probe,
+// the upgrade and a poll before the server has made the new connection the
+// session's probe; the poll must still wait for the upgrade's outcome, as in
+// Node, which attaches the probe before it reads anything else. The test
+// holds the session in that window.
+func TestPollSentWhileTheWebSocketHandshakeIsAnsweredWaitsForTheUpgrade(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	sid := ts.openPolling(t)
+	s := ts.sessions.get(sid)
+	s.mu.Lock()
+	s.probing++ // a handshake being answered
+	s.mu.Unlock()
+	result := make(chan int)
+	go func() {
+		code, _, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), "")
+		result <- code
+	}()
+	time.Sleep(30 * time.Millisecond)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	c.Text("5")
+	code := <-result
+	s.mu.Lock()
+	s.probing--
+	s.mu.Unlock()
+	if code != 400 {
+		t.Fatalf("poll sent during the WebSocket handshake: %d, want 400 once upgraded", code)
+	}
+	c.Text("4hello")
+	if msg, _ := c.Read(); msg != "3probe" {
+		t.Fatalf("first message on the WebSocket %q, want 3probe", msg)
+	}
+	if msg, _ := c.Read(); msg != "4hello" {
+		t.Fatalf("after upgrade: %q", msg)
+	}
+}

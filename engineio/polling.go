@@ -42,9 +42,10 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	// upgradeCheck: if the upgrade completes it is refused, otherwise it ends
 	// with a noop. The probe counts as sent when its bytes already wait in
 	// the WebSocket unread (the client wrote them before this request; Node,
-	// on one thread, would have read them first). Unread is a non-blocking
-	// ioctl, no data moves.
-	lateInUpgrade := s.probed || (s.probe != nil && s.probe.Unread())
+	// on one thread, would have read them first), or when the WebSocket's
+	// handshake is still being answered. Unread is a non-blocking ioctl, no
+	// data moves.
+	lateInUpgrade := s.probed || s.probing > 0 || (s.probe != nil && s.probe.Unread())
 	var grace <-chan time.Time
 	if lateInUpgrade {
 		t := time.NewTimer(upgradeCheck)
@@ -53,7 +54,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	for s.state == stateOpen && s.ws == nil {
 		if lateInUpgrade {
-			if !s.probed && s.probe == nil { // the upgrade was abandoned: poll normally
+			if !s.probed && s.probe == nil && s.probing == 0 { // the upgrade was abandoned: poll normally
 				lateInUpgrade = false
 				continue
 			}

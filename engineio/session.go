@@ -152,6 +152,7 @@ type Session struct {
 	// websocket
 	ws           *wsconn.Conn
 	probe        *wsconn.Conn
+	probing      int // upgrade handshakes being answered, not yet probe
 	probed       bool
 	upgraded     bool
 	upgradeTimer *time.Timer

@@ -63,12 +63,22 @@ func (discard) OnClose(*wsconn.Conn, error)          {}
 
 // upgrade starts probing a WebSocket for a polling session.
 func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
+	// From the moment the client can read the handshake's answer until the
+	// connection is the session's probe, a poll it sends counts as late in
+	// the upgrade (see servePoll): Node attaches the probe before it reads
+	// anything else.
+	s.mu.Lock()
+	s.probing++
+	s.mu.Unlock()
 	conn, err := srv.ws.Upgrade(w, r)
+	s.mu.Lock()
+	s.probing--
+	s.wakePollLocked()
 	if err != nil {
+		s.mu.Unlock()
 		srv.cfg.log.Debug("engineio: websocket upgrade failed", "sid", s.id, "err", err)
 		return
 	}
-	s.mu.Lock()
 	if s.state != stateOpen || s.probe != nil || s.ws != nil || !srv.cfg.allowUpgrade {
 		s.mu.Unlock()
 		conn.Close(wsconn.CloseNormal, "")
