@@ -26,7 +26,7 @@ const sendFlags = unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
 // edge-triggered; the loop reads them (and runs their handlers) itself.
 type loop struct {
 	e      *Engine
-	epfd   int
+	epfd   int // ep's descriptor, kept: ep.Fd() would put it back in blocking mode
 	wakefd int // eventfd used to stop the loop
 	// ep owns epfd, registered with the Go runtime's poller (an epoll
 	// descriptor is readable while it has events): the loop parks as a
