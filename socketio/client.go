@@ -240,6 +240,7 @@ func (c *client) connect(name string, auth []byte) {
 	data = parser.AppendString(data, s.id)
 	data = append(data, '}')
 	_ = c.send(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}, 0)
+	s.ready.Store(true) // after the reply is queued: a broadcast cannot overtake it
 	for _, fn := range nsp.connectionHandlers() {
 		c.safely(func() { fn(s) })
 	}

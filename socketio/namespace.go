@@ -230,11 +230,13 @@ var _ adapter.Namespace = (*Namespace)(nil)
 
 var socketLists = sync.Pool{New: func() any { return new([]*Socket) }}
 
+// collect resolves ids to the sockets an operation may reach: connected,
+// with their CONNECT reply already queued.
 func (n *Namespace) collect(ids []adapter.SocketID) *[]*Socket {
 	list := socketLists.Get().(*[]*Socket)
 	n.mu.RLock()
 	for _, id := range ids {
-		if s := n.sockets[id]; s != nil && s.connected.Load() {
+		if s := n.sockets[id]; s != nil && s.ready.Load() && s.connected.Load() {
 			*list = append(*list, s)
 		}
 	}
@@ -268,7 +270,7 @@ func (n *Namespace) Deliver(p *parser.Packet, ids []adapter.SocketID, flags adap
 }
 
 // DeliverWithAck implements adapter.Namespace.
-func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) {
+func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) int {
 	pkts := encode(p)
 	var opts engineio.SendOptions
 	if flags.Volatile {
@@ -286,7 +288,9 @@ func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, fla
 		_ = batch.Send(s.client.sess, opts, pkts...)
 	}
 	batch.Flush()
+	sent := len(*list)
 	releaseList(list)
+	return sent
 }
 
 // Disconnect implements adapter.Namespace.
@@ -302,7 +306,7 @@ func (n *Namespace) Disconnect(ids []adapter.SocketID, close bool) {
 // SocketInfo implements adapter.Namespace.
 func (n *Namespace) SocketInfo(id adapter.SocketID) (adapter.SocketInfo, bool) {
 	s, ok := n.Socket(id)
-	if !ok {
+	if !ok || !s.ready.Load() {
 		return adapter.SocketInfo{}, false
 	}
 	return s.info(), true

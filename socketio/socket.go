@@ -23,7 +23,10 @@ type Socket struct {
 	hs     Handshake
 
 	connected atomic.Bool
-	data      atomic.Pointer[any]
+	// ready: the CONNECT reply is queued, so broadcasts and bulk operations
+	// may reach the socket; nothing of its namespace may overtake that reply.
+	ready atomic.Bool
+	data  atomic.Pointer[any]
 
 	mu           sync.Mutex
 	handlers     []namedHandler

@@ -203,6 +203,48 @@ func TestBroadcastWithAckAggregatesResponses(t *testing.T) {
 	}
 }
 
+// A broadcast with acknowledgements waits for the sockets it reached: one
+// already disconnected but not yet torn down (its teardown queued behind a
+// handler that is still running) is neither sent the event nor counted.
+func TestBroadcastWithAckCountsOnlyTheSocketsItReached(t *testing.T) {
+	io := NewServer(quietOptions())
+	release := make(chan struct{})
+	blocked := make(chan *Socket, 1)
+	io.OnConnection(func(s *Socket) {
+		s.On("block", func(s *Socket, _ *Event) {
+			blocked <- s
+			<-release
+		})
+	})
+	ts := start(t, io)
+	defer close(release)
+	a, _ := ts.connect(t, "/", "")
+	b, _ := ts.connect(t, "/", "")
+	a.Text(`42["block"]`)
+	sa := <-blocked
+	sa.Disconnect(false) // connected no more; its teardown waits for "block"
+	if msg := a.ReadSkippingPings(); msg != "41" {
+		t.Fatalf("a got %q, want the DISCONNECT", msg)
+	}
+	done := make(chan []Args, 1)
+	errc := make(chan error, 1)
+	go func() {
+		res, err := io.Timeout(5*time.Second).EmitWithAck(context.Background(), "vote")
+		done <- res
+		errc <- err
+	}()
+	msg := b.ReadSkippingPings()
+	b.Text("43" + msg[2:strings.IndexByte(msg, '[')] + `["yes"]`)
+	select {
+	case res := <-done:
+		if err := <-errc; err != nil || len(res) != 1 {
+			t.Fatalf("%d responses, err %v", len(res), err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the broadcast still waits for the disconnected socket")
+	}
+}
+
 func TestDisconnectReasonsAndTheDisconnectingHook(t *testing.T) {
 	type seen struct {
 		event  string
@@ -615,5 +657,49 @@ func TestEmptyDynamicNamespacesAreCleanedUpWhenAsked(t *testing.T) {
 		if still {
 			t.Fatalf("round %d: the namespace is still registered", i)
 		}
+	}
+}
+
+// A socket is told it is connected before anything else of its namespace
+// reaches it, as in Node (which joins and sends CONNECT in one step): a
+// broadcast running while it connects either misses it or comes after its
+// CONNECT reply, never before.
+func TestBroadcastsNeverOvertakeTheConnectReply(t *testing.T) {
+	io := NewServer(quietOptions())
+	ts := start(t, io)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = io.Emit("tick")
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = io.DisconnectSockets(false)
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	for i := range 100 {
+		c := ts.ws(t)
+		c.ReadText() // open
+		c.Text("40")
+		if reply := c.ReadSkippingPings(); !strings.HasPrefix(reply, `40{"sid":`) {
+			t.Fatalf("client %d: %q before the CONNECT reply", i, reply)
+		}
+		c.Close()
 	}
 }

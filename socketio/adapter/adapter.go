@@ -57,8 +57,10 @@ type Namespace interface {
 	// not block on the network.
 	Deliver(p *parser.Packet, ids []SocketID, flags BroadcastFlags)
 	// DeliverWithAck gives p (which carries an ack id) to the given local
-	// sockets and routes each one's acknowledgement to onAck.
-	DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc)
+	// sockets and routes each one's acknowledgement to onAck. It returns how
+	// many sockets it gave p to: ids of sockets that are gone or disconnecting
+	// are skipped, and an acknowledgement is expected from the others only.
+	DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc) int
 	// Disconnect disconnects the given local sockets; with close, their
 	// whole connections.
 	Disconnect(ids []SocketID, close bool)
@@ -84,8 +86,9 @@ type Adapter interface {
 	// Broadcast sends p to the selected sockets.
 	Broadcast(p *parser.Packet, opts BroadcastOptions) error
 	// BroadcastWithAck sends p (with an ack id) to the selected sockets;
-	// onCount receives the number of recipients (possibly several times in a
-	// cluster, adding up), onAck each acknowledgement.
+	// onCount receives the number of sockets p reached (possibly several
+	// times in a cluster, adding up), onAck each acknowledgement — which may
+	// come before the count.
 	BroadcastWithAck(p *parser.Packet, opts BroadcastOptions, onCount func(n int), onAck AckFunc) error
 	// FetchSockets describes the selected sockets.
 	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)

@@ -206,11 +206,12 @@ func (a *InMemory) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
 // BroadcastWithAck implements Adapter.
 func (a *InMemory) BroadcastWithAck(p *parser.Packet, opts BroadcastOptions, onCount func(int), onAck AckFunc) error {
 	ids := a.selected(opts)
-	onCount(len(*ids))
+	n := 0
 	if len(*ids) > 0 {
-		a.nsp.DeliverWithAck(p, *ids, opts.Flags, onAck)
+		n = a.nsp.DeliverWithAck(p, *ids, opts.Flags, onAck)
 	}
 	a.release(ids)
+	onCount(n)
 	return nil
 }
 

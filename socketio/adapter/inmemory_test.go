@@ -25,11 +25,12 @@ func (f *fakeNamespace) Deliver(p *parser.Packet, ids []SocketID, flags Broadcas
 	f.delivered = append(f.delivered, ids...)
 }
 
-func (f *fakeNamespace) DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc) {
+func (f *fakeNamespace) DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc) int {
 	f.Deliver(p, ids, flags)
 	for _, id := range ids {
 		onAck(id, &parser.Packet{Type: parser.Ack, Data: []byte(`["ok"]`)})
 	}
+	return len(ids)
 }
 
 func (f *fakeNamespace) Disconnect(ids []SocketID, close bool) {
