@@ -28,6 +28,8 @@ type Socket struct {
 	ready atomic.Bool
 	data  atomic.Pointer[any]
 
+	roomsMu sync.Mutex // orders Join against the teardown's leaving every room
+
 	mu           sync.Mutex
 	handlers     []namedHandler
 	anyHandlers  []EventHandler
@@ -234,8 +236,12 @@ func (s *Socket) onAck(p *parser.Packet) {
 	}
 }
 
-// Join adds the socket to rooms.
+// Join adds the socket to rooms; once the socket is disconnected it does
+// nothing. Safe to call from any goroutine, also while the socket
+// disconnects: the rooms are then left with the others at its teardown.
 func (s *Socket) Join(rooms ...string) {
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
 	if s.connected.Load() {
 		s.nsp.adapter.AddAll(s.id, rooms)
 	}
@@ -297,7 +303,9 @@ func (s *Socket) close(reason DisconnectReason) {
 
 func (s *Socket) teardown(reason DisconnectReason) {
 	s.fire("disconnecting", reason)
+	s.roomsMu.Lock() // a Join that saw the socket connected has finished
 	s.nsp.adapter.DelAll(s.id)
+	s.roomsMu.Unlock()
 	s.nsp.remove(s)
 	s.client.removeSocket(s)
 	s.mu.Lock()

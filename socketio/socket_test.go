@@ -703,3 +703,37 @@ func TestBroadcastsNeverOvertakeTheConnectReply(t *testing.T) {
 		c.Close()
 	}
 }
+
+// Join called from another goroutine while the socket disconnects either
+// happens before the teardown (which then removes the room) or not at all:
+// the adapter keeps no trace of a socket that is gone.
+func TestJoinRacingADisconnectLeavesNothingBehind(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := make(chan *Socket, 1)
+	io.OnConnection(func(s *Socket) { sockets <- s })
+	ts := start(t, io)
+	for range 200 {
+		c, _ := ts.connect(t, "/", "")
+		s := <-sockets
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for s.Connected() {
+				s.Join("r")
+			}
+		}()
+		c.Close()
+		<-done
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for io.Of("/").Count() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx := context.Background()
+	if ids, _ := io.Of("/").Adapter().Sockets(ctx, nil); len(ids) != 0 {
+		t.Fatalf("the adapter still knows %d sockets that are gone", len(ids))
+	}
+	if ids, _ := io.Of("/").Adapter().Sockets(ctx, []string{"r"}); len(ids) != 0 {
+		t.Fatalf("room r keeps %d sockets that are gone", len(ids))
+	}
+}

@@ -35,6 +35,10 @@ var _ Factory = NewInMemory
 func (a *InMemory) AddAll(id SocketID, rooms []Room) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.addAllLocked(id, rooms)
+}
+
+func (a *InMemory) addAllLocked(id SocketID, rooms []Room) {
 	own, known := a.sids[id]
 	if !known {
 		a.sids[id] = nil
@@ -230,11 +234,13 @@ func (a *InMemory) FetchSockets(_ context.Context, opts BroadcastOptions) ([]Soc
 }
 
 // AddSockets implements Adapter.
+// The selection and the joins happen under one lock, so that a socket
+// removed meanwhile (DelAll) is not added back.
 func (a *InMemory) AddSockets(opts BroadcastOptions, rooms []Room) error {
-	ids := a.selected(opts)
-	defer a.release(ids)
-	for _, id := range *ids {
-		a.AddAll(id, rooms)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range a.selectLocked(nil, opts) {
+		a.addAllLocked(id, rooms)
 	}
 	return nil
 }

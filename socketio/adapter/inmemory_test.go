@@ -195,3 +195,40 @@ func BenchmarkBroadcastSelect1000(b *testing.B) {
 		a.release(ids)
 	}
 }
+
+// A bulk join racing with disconnections never brings a removed socket back:
+// the adapter would otherwise keep its id (and rooms) forever, and every
+// broadcast would select it.
+func TestBulkJoinNeverRevivesARemovedSocket(t *testing.T) {
+	ctx := context.Background()
+	for round := 0; round < 30; round++ {
+		a := NewInMemory(&fakeNamespace{})
+		var ids []SocketID
+		for i := 0; i < 200; i++ {
+			id := SocketID(rune('A'+i%26)) + SocketID(rune('a'+i/26))
+			ids = append(ids, id)
+			a.AddAll(id, []Room{id})
+		}
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				_ = a.AddSockets(BroadcastOptions{}, []Room{"r"})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for _, id := range ids {
+				a.DelAll(id)
+			}
+		}()
+		wg.Wait()
+		if left, _ := a.Sockets(ctx, nil); len(left) != 0 {
+			t.Fatalf("round %d: %d removed sockets revived: %v", round, len(left), left)
+		}
+		if left, _ := a.Sockets(ctx, []Room{"r"}); len(left) != 0 {
+			t.Fatalf("round %d: room r keeps %d removed sockets", round, len(left))
+		}
+	}
+}
