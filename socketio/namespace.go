@@ -282,13 +282,16 @@ func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, fla
 	}
 	list := n.collect(ids)
 	batch := n.srv.eio.NewBatch()
+	sent := 0
 	for _, s := range *list {
 		id := s.id
-		s.addAck(p.ID, ackWaiter{fn: func(ack *parser.Packet) { onAck(id, ack) }, expires: expires})
+		if !s.addAck(p.ID, ackWaiter{fn: func(ack *parser.Packet) { onAck(id, ack) }, expires: expires}) {
+			continue // torn down since collect: not reached
+		}
 		_ = batch.Send(s.client.sess, opts, pkts...)
+		sent++
 	}
 	batch.Flush()
-	sent := len(*list)
 	releaseList(list)
 	return sent
 }

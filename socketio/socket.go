@@ -36,6 +36,7 @@ type Socket struct {
 	middlewares  []PacketMiddleware
 	errorHandler func(s *Socket, err error)
 	acks         map[int64]ackWaiter
+	acksClosed   bool // torn down: no more waiters
 }
 
 type namedHandler struct {
@@ -185,7 +186,12 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 	id := s.nsp.nextAckID()
 	p.ID, p.HasID = id, true
 	got := make(chan *parser.Packet, 1)
-	s.addAck(id, ackWaiter{fn: func(p *parser.Packet) { got <- p }})
+	if testHookEmitWithAck != nil {
+		testHookEmitWithAck()
+	}
+	if !s.addAck(id, ackWaiter{fn: func(p *parser.Packet) { got <- p }}) {
+		return Args{}, ErrDisconnected // torn down since the check above
+	}
 	if err := s.client.send(p, 0); err != nil {
 		s.removeAck(id)
 		return Args{}, err
@@ -202,8 +208,18 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 	}
 }
 
-func (s *Socket) addAck(id int64, w ackWaiter) {
+// testHookEmitWithAck runs in EmitWithAck between its check that the socket
+// is connected and the registration of its waiter (tests only).
+var testHookEmitWithAck func()
+
+// addAck registers the waiter of an acknowledgement; false once the socket
+// is torn down (nobody would ever answer or release it).
+func (s *Socket) addAck(id int64, w ackWaiter) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.acksClosed {
+		return false
+	}
 	if s.acks == nil {
 		s.acks = make(map[int64]ackWaiter)
 	}
@@ -216,7 +232,7 @@ func (s *Socket) addAck(id int64, w ackWaiter) {
 		}
 	}
 	s.acks[id] = w
-	s.mu.Unlock()
+	return true
 }
 
 func (s *Socket) removeAck(id int64) {
@@ -311,6 +327,7 @@ func (s *Socket) teardown(reason DisconnectReason) {
 	s.mu.Lock()
 	acks := s.acks
 	s.acks = nil
+	s.acksClosed = true
 	s.mu.Unlock()
 	for _, w := range acks {
 		w.fn(nil)

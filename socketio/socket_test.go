@@ -737,3 +737,31 @@ func TestJoinRacingADisconnectLeavesNothingBehind(t *testing.T) {
 		t.Fatalf("room r keeps %d sockets that are gone", len(ids))
 	}
 }
+
+// EmitWithAck racing with the socket's disconnection returns
+// ErrDisconnected; it never waits for an answer that cannot come (with no
+// deadline, it would wait forever). The hook puts the whole teardown between
+// EmitWithAck's check that the socket is connected and its waiter.
+func TestEmitWithAckRacingADisconnectReturns(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := make(chan *Socket, 1)
+	gone := make(chan struct{})
+	io.OnConnection(func(s *Socket) {
+		s.On("disconnect", func(*Socket, *Event) { close(gone) })
+		sockets <- s
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "") // never answers
+	defer c.Close()
+	s := <-sockets
+	testHookEmitWithAck = func() {
+		s.Disconnect(false)
+		<-gone
+	}
+	defer func() { testHookEmitWithAck = nil }()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := s.EmitWithAck(ctx, "question"); !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("EmitWithAck returned %v, want ErrDisconnected", err)
+	}
+}
