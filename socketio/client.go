@@ -156,7 +156,10 @@ func (c *client) onMessage(data []byte, binary bool) {
 	}
 	s := c.socketFor(p.Namespace)
 	switch {
-	case p.Type == parser.Connect && s == nil:
+	case p.Type == parser.Connect && (s == nil || s.closing()):
+		// A socket that is disconnecting (its teardown queued on the
+		// runner) does not stand in the way: the new CONNECT runs after
+		// that teardown, as socket.disconnect().connect() expects.
 		c.mu.Lock()
 		for _, n := range c.connecting {
 			if n == p.Namespace {

@@ -252,6 +252,10 @@ func (s *Socket) onAck(p *parser.Packet) {
 	}
 }
 
+// closing reports a socket that was connected and is disconnecting or gone
+// (not one whose CONNECT is still being processed).
+func (s *Socket) closing() bool { return s.ready.Load() && !s.connected.Load() }
+
 // Join adds the socket to rooms; once the socket is disconnected it does
 // nothing. Safe to call from any goroutine, also while the socket
 // disconnects: the rooms are then left with the others at its teardown.

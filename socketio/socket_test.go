@@ -765,3 +765,29 @@ func TestEmitWithAckRacingADisconnectReturns(t *testing.T) {
 		t.Fatalf("EmitWithAck returned %v, want ErrDisconnected", err)
 	}
 }
+
+// socket.disconnect().connect() in the official client sends DISCONNECT and
+// CONNECT back to back: the second is a fresh connection to the namespace,
+// never "unexpected" (the first one's teardown may still be queued).
+func TestDisconnectThenConnectAtOnceReconnects(t *testing.T) {
+	io := NewServer(quietOptions())
+	started, release := make(chan struct{}), make(chan struct{})
+	io.OnConnection(func(s *Socket) {
+		s.On("slow", func(*Socket, *Event) {
+			close(started)
+			<-release
+		})
+	})
+	ts := start(t, io)
+	c, sid := ts.connect(t, "/", "")
+	c.Text(`42["slow"]`)
+	<-started // the runner is busy: the teardown will wait behind "slow"
+	c.Text("41")
+	c.Text("40")
+	time.Sleep(50 * time.Millisecond) // the reader has seen both
+	close(release)
+	reply := c.ReadSkippingPings()
+	if !strings.HasPrefix(reply, `40{"sid":`) || strings.Contains(reply, sid) {
+		t.Fatalf("got %q, want a new CONNECT reply", reply)
+	}
+}
