@@ -189,7 +189,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 		s.wsc.Store(conn)
 		_ = conn.Send(true, srv.openPacket(s, transport).wsFrame())
 		srv.sessions.add(s)
-		srv.handler.OnOpen(s)
+		s.open()
 		s.startHeartbeat()
 		conn.Start(&wsTransport{s: s})
 		return
@@ -197,7 +197,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 	s := srv.newSession(r, transport)
 	open := srv.openPacket(s, transport)
 	srv.sessions.add(s)
-	srv.handler.OnOpen(s)
+	s.open()
 	s.startHeartbeat()
 	body := open.appendPolling(nil)
 	writePayload(w, body)

@@ -425,6 +425,17 @@ func (s *Session) release() {
 	s.srv.sessions.remove(s)
 }
 
+// open calls Handler.OnOpen. The session is already in the registry, so a
+// close from another goroutine (Server.Close, a Session.Close) may start
+// meanwhile: OnOpen holds recvMu like a message, so that OnClose is
+// delivered after it returns, never during or before it.
+func (s *Session) open() {
+	s.recvMu.Lock()
+	s.srv.handler.OnOpen(s)
+	s.recvMu.Unlock()
+	s.finishClose()
+}
+
 // deliver hands one message to the Handler.
 func (s *Session) deliver(data []byte, binary bool) {
 	s.recvMu.Lock()
