@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"context"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,5 +68,46 @@ func TestCloseDuringOnOpenDeliversOnCloseAfterOnOpen(t *testing.T) {
 	}
 	if h.early.Load() {
 		t.Fatal("OnClose was called while OnOpen was still running")
+	}
+}
+
+// countingHandler counts opens and closes.
+type countingHandler struct{ opened, closed atomic.Int64 }
+
+func (h *countingHandler) OnOpen(*Session)                      { h.opened.Add(1) }
+func (h *countingHandler) OnMessage(*Session, []byte, bool)     {}
+func (h *countingHandler) OnClose(*Session, CloseReason, error) { h.closed.Add(1) }
+
+// A handshake that passed the server's closing check while Server.Close
+// ran must not leave an open session behind: every session opened gets
+// its OnClose once Close has returned, and none stays in the registry.
+func TestHandshakeRacingServerCloseLeavesNoSession(t *testing.T) {
+	for iter := 0; iter < 60; iter++ {
+		h := &countingHandler{}
+		opts := fixtureOptions()
+		opts.PingInterval = time.Minute
+		opts.PingTimeout = time.Minute
+		srv := NewServer(h, opts)
+		var stop atomic.Bool
+		done := make(chan struct{})
+		const workers = 8
+		for range workers {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for !stop.Load() {
+					r := httptest.NewRequest("GET", "/engine.io/?EIO=4&transport=polling", nil)
+					srv.ServeHTTP(httptest.NewRecorder(), r)
+				}
+			}()
+		}
+		time.Sleep(time.Duration(iter%5) * 100 * time.Microsecond)
+		_ = srv.Close(context.Background())
+		stop.Store(true)
+		for range workers {
+			<-done
+		}
+		if n := srv.Count(); n != 0 || h.opened.Load() != h.closed.Load() {
+			t.Fatalf("iteration %d: after Server.Close: %d sessions in the registry, %d opened, %d closed", iter, n, h.opened.Load(), h.closed.Load())
+		}
 	}
 }

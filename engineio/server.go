@@ -190,6 +190,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 		_ = conn.Send(true, srv.openPacket(s, transport).wsFrame())
 		srv.sessions.add(s)
 		s.open()
+		srv.closeIfClosing(s)
 		s.startHeartbeat()
 		conn.Start(&wsTransport{s: s})
 		return
@@ -198,9 +199,21 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 	open := srv.openPacket(s, transport)
 	srv.sessions.add(s)
 	s.open()
+	srv.closeIfClosing(s)
 	s.startHeartbeat()
 	body := open.appendPolling(nil)
 	writePayload(w, body)
+}
+
+// closeIfClosing closes a session added to the registry after Server.Close
+// started: the handshake passed its closing check before Close set it, and
+// Close's sweep of the registry may have missed the session. Close sets
+// closing before the sweep and the handshake adds the session before this
+// check, so one of the two always sees the other.
+func (srv *Server) closeIfClosing(s *Session) {
+	if srv.closing.Load() {
+		s.closeWith(ReasonServerShutdown, nil, false)
+	}
 }
 
 // Close shuts the server down: new handshakes are refused, every session
