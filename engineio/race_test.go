@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"switchboard/internal/testclient"
 )
 
 // openBlockingHandler holds OnOpen until release is closed and records
@@ -109,5 +111,40 @@ func TestHandshakeRacingServerCloseLeavesNoSession(t *testing.T) {
 		if n := srv.Count(); n != 0 || h.opened.Load() != h.closed.Load() {
 			t.Fatalf("iteration %d: after Server.Close: %d sessions in the registry, %d opened, %d closed", iter, n, h.opened.Load(), h.closed.Load())
 		}
+	}
+}
+
+// The upgrade timer may fire just as the client's upgrade packet arrives:
+// its abortProbe then waits for the session lock while onUpgrade holds it.
+// Once the upgrade completed, the late abort must not close the session's
+// new WebSocket. The test holds the session lock so that both wait for it.
+func TestUpgradeTimerFiringAsTheUpgradeCompletesKeepsTheWebSocket(t *testing.T) {
+	opts := fixtureOptions()
+	opts.PingInterval = 5 * time.Second
+	opts.UpgradeTimeout = 300 * time.Millisecond
+	ts := startEcho(t, opts)
+	sid := ts.openPolling(t)
+	s := ts.sessions.get(sid)
+	start := time.Now()
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	c.Text("2probe")
+	if msg, _ := c.Read(); msg != "3probe" {
+		t.Fatalf("probe answer %q", msg)
+	}
+	s.mu.Lock()
+	c.Text("5")                        // onUpgrade waits for the lock first…
+	time.Sleep(100 * time.Millisecond) // (it has read the packet by now)
+	time.Sleep(time.Until(start.Add(opts.UpgradeTimeout + 100*time.Millisecond)))
+	s.mu.Unlock() // …then the timer's abortProbe, which has fired meanwhile
+	waitTransport(t, s, TransportWebSocket)
+	time.Sleep(50 * time.Millisecond)
+	c.Text("4hello")
+	if msg, _ := c.Read(); msg != "4hello" {
+		t.Fatalf("after upgrade: %q", msg)
+	}
+	select {
+	case r := <-ts.h.reasons:
+		t.Fatalf("session closed after its upgrade: %q", r)
+	default:
 	}
 }

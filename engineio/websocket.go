@@ -137,6 +137,12 @@ func (s *Session) onUpgrade(c *wsconn.Conn) bool {
 
 func (s *Session) abortProbe(c *wsconn.Conn) {
 	s.mu.Lock()
+	if s.ws == c {
+		// The upgrade completed first: the upgrade timer fired but got the
+		// lock after onUpgrade, too late to stop it. c is the transport now.
+		s.mu.Unlock()
+		return
+	}
 	if s.probe == c {
 		s.probe, s.probed = nil, false
 		if s.upgradeTimer != nil {
