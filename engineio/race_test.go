@@ -148,3 +148,47 @@ func TestUpgradeTimerFiringAsTheUpgradeCompletesKeepsTheWebSocket(t *testing.T) 
 	default:
 	}
 }
+
+// Send then Close with a poll pending: whether the poll takes the message
+// before or after the close, the client gets the message, then the close
+// packet ("1") in a later poll, as Node answers it, never an error.
+func TestCloseAfterSendWithAPendingPollEndsWithTheClosePacket(t *testing.T) {
+	opts := fixtureOptions()
+	opts.PingInterval = 5 * time.Second
+	ts := startEcho(t, opts)
+	for i := 0; i < 30; i++ {
+		sid := ts.openPolling(t)
+		s := ts.sessions.get(sid)
+		first := make(chan string)
+		go func() {
+			_, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), "")
+			first <- body
+		}()
+		for {
+			s.mu.Lock()
+			polling := s.polling
+			s.mu.Unlock()
+			if polling {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		_ = s.Send(0, NewTextMessage("bye"))
+		if i%2 == 1 {
+			time.Sleep(5 * time.Millisecond) // let the poll answer before the close
+		}
+		s.Close()
+		got := []string{<-first}
+		for len(got) < 4 && got[len(got)-1] != "1" {
+			code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), "")
+			if code != 200 {
+				t.Fatalf("iteration %d: after %q: poll %d %s, want the close packet", i, got, code, body)
+			}
+			got = append(got, body)
+		}
+		if len(got) != 2 || got[0] != "4bye" || got[1] != "1" {
+			t.Fatalf("iteration %d: polls got %q, want [4bye 1]", i, got)
+		}
+		ts.h.waitReason(t)
+	}
+}

@@ -388,8 +388,12 @@ func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
 		case s.polling:
 			s.wakePollLocked()
 			keep = true // the waiting poll removes the session when it answers
-		case drain && len(s.queue) > 0:
-			keep = true // the next poll fetches the queue, then the close packet
+		case drain:
+			// The next poll fetches the queue, if any, then the close packet.
+			// Even with the queue empty: a poll may have just taken it (the
+			// client is between two polls), and Node answers the next poll
+			// with the close packet, not an unknown session.
+			keep = true
 		case reason == ReasonTransportClose:
 			// The client closed: a poll it sent at the same time as its close
 			// packet ends with a noop instead of an error.
