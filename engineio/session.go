@@ -289,11 +289,12 @@ func (s *Session) PauseReading() {
 		return
 	}
 	s.readPaused = true
-	conn := s.ws
-	s.mu.Unlock()
-	if conn != nil {
-		conn.PauseReading()
+	// Under the lock, so that the WebSocket ends in the state the session
+	// records when a ResumeReading runs concurrently (it does not block).
+	if s.ws != nil {
+		s.ws.PauseReading()
 	}
+	s.mu.Unlock()
 }
 
 // ResumeReading undoes PauseReading.
@@ -313,12 +314,12 @@ func (s *Session) ResumeReading() {
 		s.pongBy = time.Now().Add(s.srv.cfg.PingTimeout)
 		s.hb.Reset(s.srv.cfg.PingTimeout)
 	}
-	conn, ch := s.ws, s.resumed
+	if s.ws != nil { // under the lock: see PauseReading (it does not block)
+		s.ws.ResumeReading()
+	}
+	ch := s.resumed
 	s.resumed = nil
 	s.mu.Unlock()
-	if conn != nil {
-		conn.ResumeReading()
-	}
 	if ch != nil {
 		close(ch)
 	}
