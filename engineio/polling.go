@@ -154,7 +154,16 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.state != stateOpen {
+		draining := s.draining
 		s.mu.Unlock()
+		if draining {
+			// Closed by the server, waiting for the client's next poll to
+			// hand it the close packet: a POST the client sent meanwhile is
+			// answered as Node does, its packets ignored. An error would
+			// end the client with a transport error before that poll.
+			writeOK(w)
+			return
+		}
 		writeRequestError(w, ErrUnknownSID)
 		return
 	}
@@ -204,6 +213,11 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	// Backpressure: the client sends its next POST after this answer.
 	s.waitResumed(r.Context().Done())
+	writeOK(w)
+}
+
+// writeOK answers a POST the way Node does.
+func writeOK(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")

@@ -192,3 +192,27 @@ func TestCloseAfterSendWithAPendingPollEndsWithTheClosePacket(t *testing.T) {
 		ts.h.waitReason(t)
 	}
 }
+
+// A client's POST racing the server's Close (the session is closed but
+// still waits for the client's next poll, to hand it the queue and the
+// close packet) is answered "ok" as Node answers it, its packets dropped:
+// a 400 would make the client fail with a transport error instead of
+// reading the close packet.
+func TestPostRacingCloseIsAnsweredOK(t *testing.T) {
+	opts := fixtureOptions()
+	opts.PingInterval = 5 * time.Second
+	ts := startEcho(t, opts)
+	sid := ts.openPolling(t)
+	s := ts.sessions.get(sid)
+	_ = s.Send(0, NewTextMessage("bye"))
+	s.Close()
+	if code, body, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "4late"); code != 200 || body != "ok" {
+		t.Fatalf("POST after the server's close: %d %s, want 200 ok", code, body)
+	}
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "4bye" {
+		t.Fatalf("poll after close: %d %q", code, body)
+	}
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 200 || body != "1" {
+		t.Fatalf("last poll: %d %q", code, body)
+	}
+}
