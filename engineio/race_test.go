@@ -216,3 +216,27 @@ func TestPostRacingCloseIsAnsweredOK(t *testing.T) {
 		t.Fatalf("last poll: %d %q", code, body)
 	}
 }
+
+// Server.Close ends every session, also one that Session.Close left
+// waiting for the client's next poll: nothing stays in the registry and a
+// later poll is refused, as after Node's server.close.
+func TestServerCloseReleasesSessionsClosedButWaitingForAPoll(t *testing.T) {
+	opts := fixtureOptions()
+	opts.PingInterval = 5 * time.Second
+	ts := startEcho(t, opts)
+	sid := ts.openPolling(t)
+	s := ts.sessions.get(sid)
+	_ = s.Send(0, NewTextMessage("bye"))
+	s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := ts.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := ts.Count(); n != 0 {
+		t.Fatalf("%d sessions left after Server.Close", n)
+	}
+	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 {
+		t.Fatalf("poll after shutdown: %d %q", code, body)
+	}
+}

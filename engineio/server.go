@@ -226,6 +226,9 @@ func (srv *Server) Close(ctx context.Context) error {
 	}
 	srv.sessions.each(func(s *Session) {
 		s.closeWith(ReasonServerShutdown, nil, false)
+		// Also a session closed earlier that still waits for the client's
+		// next poll (a waiting poll still gets its close packet).
+		s.release()
 	})
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
