@@ -349,7 +349,9 @@ func (s *Session) waitResumed(done <-chan struct{}) {
 // closes. The Handler gets OnClose with ReasonForcedClose.
 func (s *Session) Close() { s.closeWith(ReasonForcedClose, nil, true) }
 
-// Abort closes the session at once with reason: queued packets are dropped.
+// Abort closes the session at once with reason: packets queued for polling
+// are dropped; a WebSocket writes the frames its connection already queued,
+// then its close frame.
 func (s *Session) Abort(reason CloseReason, err error) { s.closeWith(reason, err, false) }
 
 // closeWith closes the session. With drain, queued packets are still
