@@ -37,6 +37,26 @@ func (h *echoHandler) OnMessage(s *Session, data []byte, binary bool) {
 
 func (h *echoHandler) OnClose(s *Session, reason CloseReason, err error) { h.reasons <- reason }
 
+// session returns the i-th session opened, waiting for its OnOpen (which
+// runs after the open packet is sent).
+func (h *echoHandler) session(t *testing.T, i int) *Session {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.mu.Lock()
+		if len(h.opened) > i {
+			s := h.opened[i]
+			h.mu.Unlock()
+			return s
+		}
+		h.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("session %d never opened", i)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (h *echoHandler) waitReason(t *testing.T) CloseReason {
 	t.Helper()
 	select {

@@ -208,6 +208,29 @@ func TestSlowPollingConsumerIsClosed(t *testing.T) {
 	}
 }
 
+// Over WebSocket too, the Send that finds the queue full reports the
+// session closed (ErrSessionClosed), like every Send after it.
+func TestSlowWebSocketConsumerIsClosed(t *testing.T) {
+	opts := fixtureOptions()
+	opts.MaxQueuedBytes = 64 << 10
+	opts.PingInterval = 5 * time.Second
+	ts := startEcho(t, opts)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read() // then never reads again
+	s := ts.h.session(t, 0)
+	big := strings.Repeat("x", 32<<10)
+	var err error
+	for i := 0; i < 10000 && err == nil; i++ { // the kernel's buffers fill first
+		err = s.Send(0, NewTextMessage(big))
+	}
+	if !errors.Is(err, ErrSessionClosed) {
+		t.Fatalf("Send on a full queue: %v, want ErrSessionClosed", err)
+	}
+	if r := ts.h.waitReason(t); r != ReasonTransportError {
+		t.Fatalf("reason %q", r)
+	}
+}
+
 func TestClientPingIsATransportError(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
 	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))

@@ -18,10 +18,7 @@ func TestConcurrentPauseAndResumeLeaveTheWebSocketConsistent(t *testing.T) {
 	ts := startEcho(t, opts)
 	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
 	c.Read()
-	var s *Session
-	ts.h.mu.Lock()
-	s = ts.h.opened[0]
-	ts.h.mu.Unlock()
+	s := ts.h.session(t, 0)
 	for i := 0; i < 60000; i++ {
 		var wg sync.WaitGroup
 		wg.Add(2)

@@ -262,8 +262,8 @@ func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet,
 	} else {
 		err = conn.Send(opts&Deferred == 0, frames...)
 	}
-	if errors.Is(err, wsconn.ErrClosed) {
-		return ErrSessionClosed
+	if errors.Is(err, wsconn.ErrClosed) || errors.Is(err, wsconn.ErrSlowConsumer) {
+		return ErrSessionClosed // a full queue closed it (ReasonTransportError)
 	}
 	return err
 }
