@@ -366,7 +366,10 @@ func (l *loop) stop() {
 	l.mu.Unlock()
 	l.signal()
 	<-l.done
+	l.mu.Lock() // resume signals under mu: none may write to a closed (reused) number
 	_ = unix.Close(l.wakefd)
+	l.wakefd = -1
+	l.mu.Unlock()
 	_ = l.ep.Close()
 }
 
@@ -380,9 +383,12 @@ func (l *loop) signal() {
 // arrived while reading was paused (an edge already consumed).
 func (l *loop) resume(c *Conn) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped {
+		return // the loop is gone; so is the wake descriptor, or soon
+	}
 	l.resumed = append(l.resumed, c)
-	l.mu.Unlock()
-	l.signal()
+	l.signal() // non-blocking; under mu, see stop
 }
 
 // wake handles the wake descriptor: it reads the resumed connections and

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gobwas/ws/wsutil"
+	"golang.org/x/sys/unix"
 )
 
 // osThreads is the process's number of OS threads.
@@ -143,5 +144,42 @@ func TestBytesBeingHandledCountAsUnread(t *testing.T) {
 			t.Fatal("Unread() still true after the handler returned")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// ResumeReading after the engine closed (a handler finishing late) never
+// writes to the loop's wake descriptor: its number may belong to another
+// file by then — here, deliberately, the write end of a pipe.
+func TestResumeAfterEngineCloseWritesNowhere(t *testing.T) {
+	s := startServer(t, &Options{}, func() Handler { return newRecorder(false) })
+	dial(t, s)
+	var conn *Conn
+	for deadline := time.Now().Add(5 * time.Second); conn == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no connection")
+		}
+		s.mu.Lock()
+		if len(s.conns) > 0 {
+			conn = s.conns[0]
+		}
+		s.mu.Unlock()
+	}
+	conn.PauseReading()
+	wake := conn.loop.wakefd
+	s.eng.Close()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	if err := unix.Dup3(p[1], wake, unix.O_CLOEXEC); err != nil { // wake's number is the pipe now
+		t.Fatal(err)
+	}
+	defer unix.Close(wake)
+	conn.ResumeReading()
+	var buf [16]byte
+	if n, err := unix.Read(p[0], buf[:]); err != unix.EAGAIN {
+		t.Fatalf("%d bytes written to a descriptor the engine had closed (%v)", n, err)
 	}
 }
