@@ -33,6 +33,9 @@ func (rt *Server) register(io *socketio.Server) {
 
 		// currentUsers counts distinct users with at least one live
 		// connection: a second tab of the same user changes nothing.
+		// The change and its announcement happen under one lock, so that
+		// announcements go out in the order of the changes.
+		rt.announceMu.Lock()
 		first, currentUsers := rt.presence.Connect(socket.ID(), user.ID)
 		if first {
 			io.Emit("user count", currentUsers)
@@ -40,6 +43,7 @@ func (rt *Server) register(io *socketio.Server) {
 		} else {
 			socket.Emit("user count", currentUsers)
 		}
+		rt.announceMu.Unlock()
 		rt.sendHistory(socket)
 
 		socket.On("chat message", func(socket *socketio.Socket, e *socketio.Event) {
@@ -62,6 +66,8 @@ func (rt *Server) register(io *socketio.Server) {
 		// The disconnect handler runs for every way a connection ends: a
 		// closed tab, a lost network (ping timeout), a kick, a shutdown.
 		socket.On("disconnect", func(socket *socketio.Socket, e *socketio.Event) {
+			rt.announceMu.Lock()
+			defer rt.announceMu.Unlock()
 			_, last, currentUsers := rt.presence.Disconnect(socket.ID())
 			if last {
 				io.Emit("user count", currentUsers)

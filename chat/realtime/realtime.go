@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"switchboard/chat"
@@ -53,6 +54,11 @@ type Server struct {
 	io       *socketio.Server
 	presence *chat.Presence
 	history  *history
+
+	// announceMu makes a presence change and its announcement one step:
+	// without it two joins racing could announce their counts in the
+	// opposite order, leaving everyone with a stale "user count".
+	announceMu sync.Mutex
 }
 
 // ErrOrigin refuses a handshake from a foreign origin.

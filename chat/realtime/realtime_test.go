@@ -28,6 +28,7 @@ type env struct {
 	rt    *Server
 	http  *httptest.Server
 	users map[string]*chat.User
+	store *sqlite.UserService
 }
 
 func newEnv(t *testing.T) *env {
@@ -38,7 +39,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	users := sqlite.NewUserService(db)
-	e := &env{t: t, users: map[string]*chat.User{}}
+	e := &env{t: t, users: map[string]*chat.User{}, store: users}
 	for _, name := range []string{"alice", "bob"} {
 		u := &chat.User{Username: name, PasswordHash: []byte("x")}
 		if err := users.CreateUser(context.Background(), u); err != nil {
