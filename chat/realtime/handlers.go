@@ -52,14 +52,19 @@ func (rt *Server) register(io *socketio.Server) {
 				rt.refuse(socket, e, rt.cfg.Poster.Refuse(user, chat.Errorf(chat.EINVALID, "A chat message is a text.")))
 				return
 			}
+			// Stored, broadcast and added to the history in one step:
+			// messages are broadcast in the order they are stored.
+			rt.postMu.Lock()
 			msg, err := rt.post(user, message)
 			if err != nil {
+				rt.postMu.Unlock()
 				rt.refuse(socket, e, err)
 				return
 			}
 			out := chatMessage{Username: msg.Username, Name: msg.Name, Message: msg.Text, At: msg.At}
 			io.Emit("chat message", out)
 			rt.history.add(out)
+			rt.postMu.Unlock()
 			_ = e.Ack(map[string]any{"ok": true})
 		})
 

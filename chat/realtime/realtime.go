@@ -59,6 +59,10 @@ type Server struct {
 	// without it two joins racing could announce their counts in the
 	// opposite order, leaving everyone with a stale "user count".
 	announceMu sync.Mutex
+	// postMu makes storing a message, broadcasting it and adding it to the
+	// cached history one step, so that all three agree on the order of
+	// messages posted at the same time.
+	postMu sync.Mutex
 }
 
 // ErrOrigin refuses a handshake from a foreign origin.

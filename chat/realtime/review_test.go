@@ -95,3 +95,63 @@ func jsonInt(s string) (int, error) {
 	err := json.Unmarshal([]byte(strings.TrimSpace(s)), &n)
 	return n, err
 }
+
+// Messages posted at the same time by different users must be broadcast in
+// the order they are stored: the live order and the history a later tab
+// replays (from the store) must agree.
+func TestConcurrentMessagesAreBroadcastInStoredOrder(t *testing.T) {
+	const posters, each = 5, 10
+	for iter := 0; iter < 10; iter++ {
+		e := newEnv(t)
+		var tabs []*tab
+		for i := 0; i < posters; i++ {
+			name := fmt.Sprintf("poster%d", i)
+			e.addUser(name)
+		}
+		obs := e.open("alice")
+		obs.expect("chat history")
+		for i := 0; i < posters; i++ {
+			tb := e.open(fmt.Sprintf("poster%d", i))
+			tb.expect("chat history")
+			tabs = append(tabs, tb)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, tb := range tabs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for j := 0; j < each; j++ {
+					tb.Text(fmt.Sprintf(`42["chat message","m%d-%d"]`, i, j))
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		var live []string
+		for len(live) < posters*each {
+			name, arg := obs.event()
+			if name != "chat message" {
+				continue
+			}
+			var m chatMessage
+			if err := json.Unmarshal([]byte(arg), &m); err != nil {
+				t.Fatal(err)
+			}
+			live = append(live, m.Message)
+		}
+		stored, err := e.rt.cfg.Messages.RecentMessages(context.Background(), posters*each)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range stored {
+			if live[i] != m.Text {
+				t.Fatalf("iteration %d: message %d broadcast as %q but stored as %q", iter, i, live[i], m.Text)
+			}
+		}
+		for _, tb := range tabs {
+			tb.Close()
+		}
+	}
+}
