@@ -44,7 +44,16 @@ func (rt *Server) register(io *socketio.Server) {
 			socket.Emit("user count", currentUsers)
 		}
 		rt.announceMu.Unlock()
+		if hook := testHookBeforeHistory.Load(); hook != nil {
+			(*hook)()
+		}
+		// The socket hears chat messages live from the moment its history
+		// is taken: a message posted meanwhile is in one or the other,
+		// never in both nor in neither.
+		rt.postMu.Lock()
 		rt.sendHistory(socket)
+		socket.Join(chatRoom)
+		rt.postMu.Unlock()
 
 		socket.On("chat message", func(socket *socketio.Socket, e *socketio.Event) {
 			message, err := e.Args.String(0)
@@ -62,7 +71,7 @@ func (rt *Server) register(io *socketio.Server) {
 				return
 			}
 			out := chatMessage{Username: msg.Username, Name: msg.Name, Message: msg.Text, At: msg.At}
-			io.Emit("chat message", out)
+			io.To(chatRoom).Emit("chat message", out)
 			rt.history.add(out)
 			rt.postMu.Unlock()
 			_ = e.Ack(map[string]any{"ok": true})
@@ -81,6 +90,10 @@ func (rt *Server) register(io *socketio.Server) {
 		})
 	})
 }
+
+// chatRoom is the room of the sockets that receive chat messages: every
+// socket, once it has been sent the history.
+const chatRoom = "chat"
 
 // userEvent is the payload of "user": who joined or left, and how many
 // users are online now.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/chat"
@@ -64,6 +65,11 @@ type Server struct {
 	// messages posted at the same time.
 	postMu sync.Mutex
 }
+
+// testHookBeforeHistory, if set, runs in a joining socket's connection
+// handler after it is announced and before its history is taken (tests
+// only).
+var testHookBeforeHistory atomic.Pointer[func()]
 
 // ErrOrigin refuses a handshake from a foreign origin.
 var ErrOrigin = errors.New("origin not allowed")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"switchboard/chat"
 )
@@ -153,5 +154,137 @@ func TestConcurrentMessagesAreBroadcastInStoredOrder(t *testing.T) {
 		for _, tb := range tabs {
 			tb.Close()
 		}
+	}
+}
+
+// A tab that joins while others are posting gets every message exactly once
+// and in order: the ones stored before it joined in its "chat history",
+// the later ones live — none in both, none in neither.
+func TestATabJoiningDuringPostsGetsEveryMessageOnce(t *testing.T) {
+	const posters, each = 4, 10
+	for iter := 0; iter < 10; iter++ {
+		e := newEnv(t)
+		var tabs []*tab
+		for i := 0; i < posters; i++ {
+			e.addUser(fmt.Sprintf("poster%d", i))
+		}
+		for i := 0; i < posters; i++ {
+			tb := e.open(fmt.Sprintf("poster%d", i))
+			tb.expect("chat history")
+			tabs = append(tabs, tb)
+		}
+		c, err := e.dial("alice", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		joiner := &tab{Conn: c, t: t}
+		joiner.ReadText() // open packet
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, tb := range tabs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for j := 0; j < each; j++ {
+					tb.Text(fmt.Sprintf(`42["chat message","m%d-%d"]`, i, j))
+				}
+			}()
+		}
+		close(start)
+		joiner.Text("40") // joins while the posts are flowing
+		wg.Wait()
+		// Every message is broadcast once the first poster has seen them all.
+		for n := 0; n < posters*each; {
+			if name, _ := tabs[0].event(); name == "chat message" {
+				n++
+			}
+		}
+		stored, err := e.rt.cfg.Messages.RecentMessages(context.Background(), posters*each)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for len(got) < len(stored) {
+			msg, _, err := joiner.TryRead(time.Second)
+			if err != nil {
+				t.Fatalf("iteration %d: joiner got %d of %d messages (%v): %q", iter, len(got), len(stored), err, got)
+			}
+			if msg == "2" {
+				joiner.Text("3")
+				continue
+			}
+			if !strings.HasPrefix(msg, "42[") {
+				continue
+			}
+			var parts []json.RawMessage
+			if err := json.Unmarshal([]byte(msg[2:]), &parts); err != nil {
+				t.Fatal(err)
+			}
+			var name string
+			_ = json.Unmarshal(parts[0], &name)
+			switch name {
+			case "chat history":
+				var items []chatMessage
+				_ = json.Unmarshal(parts[1], &items)
+				for _, m := range items {
+					got = append(got, m.Message)
+				}
+			case "chat message":
+				var m chatMessage
+				_ = json.Unmarshal(parts[1], &m)
+				got = append(got, m.Message)
+			}
+		}
+		for i, m := range stored {
+			if got[i] != m.Text {
+				t.Fatalf("iteration %d: the joiner's message %d is %q, stored %q (got %q)", iter, i, got[i], m.Text, got)
+			}
+		}
+		if msg, _, err := joiner.TryRead(100 * time.Millisecond); err == nil && strings.Contains(msg, "chat message") {
+			t.Fatalf("iteration %d: joiner got an extra %q", iter, msg)
+		}
+		for _, tb := range append(tabs, joiner) {
+			tb.Close()
+		}
+	}
+}
+
+// A message broadcast while a new tab is between joining the room and
+// receiving its history reaches that tab once, not live and again in the
+// history.
+func TestAMessagePostedWhileATabJoinsIsNotDuplicated(t *testing.T) {
+	e := newEnv(t)
+	bob := e.open("bob")
+	bob.expect("chat history")
+	entered, release := make(chan struct{}), make(chan struct{})
+	hook := func() {
+		close(entered)
+		<-release
+	}
+	testHookBeforeHistory.Store(&hook)
+	defer testHookBeforeHistory.Store(nil)
+	alice := e.open("alice")
+	<-entered
+	bob.Text(`42["chat message","while alice joins"]`)
+	bob.expect("chat message") // stored and broadcast
+	close(release)
+
+	var got []string
+	for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); {
+		msg, _, err := alice.TryRead(time.Until(deadline))
+		if err != nil {
+			break
+		}
+		if msg == "2" {
+			alice.Text("3")
+			continue
+		}
+		if strings.Contains(msg, "while alice joins") {
+			got = append(got, msg)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("alice got the message %d times: %q", len(got), got)
 	}
 }
