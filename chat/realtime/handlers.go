@@ -29,7 +29,16 @@ func (rt *Server) register(io *socketio.Server) {
 	})
 
 	io.On("connection", func(socket *socketio.Socket, _ *socketio.Event) {
-		user := socket.Data().(*member).user
+		m := socket.Data().(*member)
+		if rt.sessionEndsNow() != m.sessionEnds {
+			// A session was logged out while this socket authenticated,
+			// perhaps its own, too late for the logout to find it.
+			if _, err := rt.authenticate(socket); err != nil {
+				socket.Disconnect(true)
+				return
+			}
+		}
+		user := m.user
 
 		// currentUsers counts distinct users with at least one live
 		// connection: a second tab of the same user changes nothing.
@@ -117,6 +126,9 @@ type chatMessage struct {
 type member struct {
 	user    *chat.User
 	session string
+	// sessionEnds is the server's count of ended sessions before the
+	// cookie was checked.
+	sessionEnds uint64
 }
 
 // authenticate resolves the handshake's session cookie to its user.
@@ -124,10 +136,11 @@ func (rt *Server) authenticate(socket *socketio.Socket) (*member, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req := (&http.Request{Header: socket.Handshake().Headers}).WithContext(ctx)
+	ends := rt.sessionEndsNow()
 	user, err := rt.cfg.Authenticate(req)
 	switch {
 	case err == nil:
-		m := &member{user: user}
+		m := &member{user: user, sessionEnds: ends}
 		if rt.cfg.SessionKey != nil {
 			m.session = rt.cfg.SessionKey(req)
 		}

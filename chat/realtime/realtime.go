@@ -64,6 +64,13 @@ type Server struct {
 	// cached history one step, so that all three agree on the order of
 	// messages posted at the same time.
 	postMu sync.Mutex
+
+	// sessionsMu orders EndSession against joining sockets; sessionEnds
+	// counts EndSession calls. A socket whose cookie was checked before a
+	// session ended, but which joined the namespace after EndSession looked
+	// for that session's sockets, sees the count changed and checks again.
+	sessionsMu  sync.Mutex
+	sessionEnds uint64
 }
 
 // testHookBeforeHistory, if set, runs in a joining socket's connection
@@ -115,11 +122,22 @@ func (rt *Server) EndSession(key string) {
 	if key == "" {
 		return
 	}
-	for _, s := range rt.io.Of("/").Sockets() {
+	rt.sessionsMu.Lock()
+	rt.sessionEnds++
+	sockets := rt.io.Of("/").Sockets()
+	rt.sessionsMu.Unlock()
+	for _, s := range sockets {
 		if c, ok := s.Data().(*member); ok && c.session == key {
 			s.Disconnect(true)
 		}
 	}
+}
+
+// sessionEndsNow returns the number of EndSession calls so far.
+func (rt *Server) sessionEndsNow() uint64 {
+	rt.sessionsMu.Lock()
+	defer rt.sessionsMu.Unlock()
+	return rt.sessionEnds
 }
 
 // Shutdown disconnects every socket ("server shutting down") and waits for

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +31,10 @@ type env struct {
 	http  *httptest.Server
 	users map[string]*chat.User
 	store *sqlite.UserService
+	// ended holds the session keys logged out (see logout); afterAuth, if
+	// set, runs once a socket's session has been found valid.
+	ended     sync.Map
+	afterAuth atomic.Pointer[func()]
 }
 
 func newEnv(t *testing.T) *env {
@@ -51,7 +57,11 @@ func newEnv(t *testing.T) *env {
 	rt, err := New(Config{
 		Authenticate: func(r *http.Request) (*chat.User, error) {
 			if c, err := r.Cookie("sb_session"); err == nil {
-				if u, ok := e.users[c.Value]; ok {
+				_, ended := e.ended.Load("session-of-" + c.Value)
+				if u, ok := e.users[c.Value]; ok && !ended {
+					if hook := e.afterAuth.Load(); hook != nil {
+						(*hook)()
+					}
 					return u, nil
 				}
 			}

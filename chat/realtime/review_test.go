@@ -3,7 +3,9 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -286,5 +288,60 @@ func TestAMessagePostedWhileATabJoinsIsNotDuplicated(t *testing.T) {
 	}
 	if len(got) != 1 {
 		t.Fatalf("alice got the message %d times: %q", len(got), got)
+	}
+}
+
+// logout ends a session as the web layer does: the session is gone from
+// the store, then its sockets are disconnected.
+func (e *env) logout(user string) {
+	e.ended.Store("session-of-"+user, true)
+	e.rt.EndSession("session-of-" + user)
+}
+
+// A socket whose cookie was checked just before its session was logged out
+// must not stay connected (and counted online) after the logout.
+func TestLogoutDuringASocketsAuthenticationDisconnectsIt(t *testing.T) {
+	e := newEnv(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func() {
+		once.Do(func() {
+			close(entered)
+			<-release
+		})
+	}
+	e.afterAuth.Store(&hook)
+	c, err := e.dial("alice", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := &tab{Conn: c, t: t}
+	alice.ReadText() // open packet
+	alice.Text("40")
+	<-entered // alice's session was found valid…
+	e.logout("alice")
+	close(release) // …and logged out before her socket connected
+
+	var ended bool
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && !ended; {
+		msg, _, err := alice.TryRead(time.Until(deadline))
+		if err != nil {
+			var ne net.Error
+			ended = !errors.As(err, &ne) || !ne.Timeout() // the connection closed
+			break
+		}
+		if msg == "2" {
+			alice.Text("3")
+		}
+		ended = msg == "41" || strings.HasPrefix(msg, "44")
+	}
+	if !ended {
+		t.Fatal("the logged-out socket is still connected")
+	}
+	for deadline := time.Now().Add(time.Second); e.rt.presence.Online(e.users["alice"].ID); {
+		if time.Now().After(deadline) {
+			t.Fatal("the logged-out user is still counted online")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
