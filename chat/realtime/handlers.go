@@ -66,6 +66,11 @@ func (rt *Server) register(io *socketio.Server) {
 
 		socket.On("chat message", func(socket *socketio.Socket, e *socketio.Event) {
 			message, err := e.Args.String(0)
+			if err == nil && replacedInvalid(e.Args.Raw(0), message) {
+				err = chat.Errorf(chat.EINVALID, "Messages must be valid UTF-8 text.")
+				rt.refuse(socket, e, rt.cfg.Poster.Refuse(user, err))
+				return
+			}
 			if err != nil {
 				rt.refuse(socket, e, rt.cfg.Poster.Refuse(user, chat.Errorf(chat.EINVALID, "A chat message is a text.")))
 				return

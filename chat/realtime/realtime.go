@@ -4,11 +4,13 @@
 package realtime
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,3 +145,28 @@ func (rt *Server) sessionEndsNow() uint64 {
 // Shutdown disconnects every socket ("server shutting down") and waits for
 // their handlers, or for ctx.
 func (rt *Server) Shutdown(ctx context.Context) error { return rt.io.Close(ctx) }
+
+// replacedInvalid reports whether decoding the JSON string raw into s
+// replaced something that is not Unicode text — a lone UTF-16 surrogate
+// escape, a byte that is not UTF-8 — with U+FFFD, as encoding/json does:
+// s then holds more U+FFFD than raw spells out.
+func replacedInvalid(raw []byte, s string) bool {
+	n := strings.Count(s, "\uFFFD")
+	if n == 0 {
+		return false
+	}
+	spelled := 0
+	for i := 0; i < len(raw); i++ {
+		switch {
+		case raw[i] == '\\' && i+5 < len(raw) && raw[i+1] == 'u' && strings.EqualFold(string(raw[i+2:i+6]), "fffd"):
+			spelled++
+			i += 5
+		case raw[i] == '\\':
+			i++ // the escaped character
+		case bytes.HasPrefix(raw[i:], []byte("\uFFFD")):
+			spelled++
+			i += 2
+		}
+	}
+	return n > spelled
+}

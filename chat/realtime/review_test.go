@@ -345,3 +345,38 @@ func TestLogoutDuringASocketsAuthenticationDisconnectsIt(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A message whose text is not valid Unicode (a lone UTF-16 surrogate, as
+// a JavaScript string cut in the middle of an emoji carries, or raw bytes
+// that are not UTF-8) is refused, not stored with the bad part silently
+// replaced by U+FFFD.
+func TestMessagesThatAreNotValidUnicodeAreRefused(t *testing.T) {
+	e := newEnv(t)
+	alice := e.open("alice")
+	alice.expect("chat history")
+	for i, bad := range []string{`"a\ud800b"`, `"a\udc00\ud83d"`, `"\ud83d"`} {
+		alice.Text(`42` + string(rune('1'+i)) + `["chat message",` + bad + `]`)
+		for {
+			msg := alice.ReadSkippingPongs()
+			if strings.HasPrefix(msg, "42") {
+				t.Fatalf("%s was broadcast: %q", bad, msg)
+			}
+			if !strings.HasPrefix(msg, "43"+string(rune('1'+i))+`[{"code":"invalid","error":"`) {
+				t.Fatalf("%s: ack %q", bad, msg)
+			}
+			break
+		}
+	}
+	// Genuine replacement characters and paired surrogates are fine.
+	alice.Text(`424["chat message","\ufffd � \ud83d\ude00"]`)
+	if arg := alice.expect("chat message"); !strings.Contains(arg, "\"message\":\"� � 😀\"") {
+		t.Fatalf("broadcast %s", arg)
+	}
+	stored, err := e.rt.cfg.Messages.RecentMessages(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 {
+		t.Fatalf("%d messages stored", len(stored))
+	}
+}
