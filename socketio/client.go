@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/engineio"
@@ -219,12 +220,17 @@ func (c *client) connect(name string, auth []byte) {
 		return
 	}
 	c.sockets = append(c.sockets, s)
+	// Connected in the same step as it joins the client: a close of the
+	// connection from now on finds it connected and tears it down.
+	s.connected.Store(true)
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
 		c.connectTimer = nil
 	}
 	c.mu.Unlock()
-	s.connected.Store(true)
+	if hook := testHookConnectJoined.Load(); hook != nil {
+		(*hook)(c)
+	}
 	for !nsp.add(s) { // a dynamic namespace emptied and cleaned up meanwhile: a fresh one
 		if nsp.parent != nil {
 			nsp.parent.drop(nsp)
@@ -244,10 +250,17 @@ func (c *client) connect(name string, auth []byte) {
 	data = append(data, '}')
 	_ = c.send(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}, 0)
 	s.ready.Store(true) // after the reply is queued: a broadcast cannot overtake it
+	if !s.connected.Load() {
+		return // the connection closed meanwhile (as Node, no "connection"); the teardown is queued
+	}
 	for _, fn := range nsp.connectionHandlers() {
 		c.safely(func() { fn(s) })
 	}
 }
+
+// testHookConnectJoined runs in connect once the socket has joined its
+// client, before it joins the namespace (tests only).
+var testHookConnectJoined atomic.Pointer[func(c *client)]
 
 func (c *client) doneConnecting(name string) {
 	c.mu.Lock()

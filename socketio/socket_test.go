@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -789,5 +790,46 @@ func TestDisconnectThenConnectAtOnceReconnects(t *testing.T) {
 	reply := c.ReadSkippingPings()
 	if !strings.HasPrefix(reply, `40{"sid":`) || strings.Contains(reply, sid) {
 		t.Fatalf("got %q, want a new CONNECT reply", reply)
+	}
+}
+
+// A connection that closes while one of its sockets connects (after the
+// middlewares, before the socket joins the namespace) leaves no socket
+// behind: the socket is torn down, and its "connection" handlers do not run.
+func TestAConnectionClosingWhileItsSocketConnectsLeavesNoSocket(t *testing.T) {
+	io := NewServer(quietOptions())
+	var handled atomic.Int32
+	io.OnConnection(func(*Socket) { handled.Add(1) })
+	ts := start(t, io)
+	hookDone := make(chan struct{})
+	hook := func(c *client) {
+		defer close(hookDone)
+		c.sess.Close()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			c.mu.Lock()
+			closed := c.closed
+			c.mu.Unlock()
+			if closed {
+				return
+			}
+		}
+		t.Error("the client never saw its connection close")
+	}
+	testHookConnectJoined.Store(&hook)
+	defer testHookConnectJoined.Store(nil)
+	c := ts.ws(t)
+	c.ReadText()
+	c.Text("40")
+	c.ExpectClosed()
+	<-hookDone
+	time.Sleep(100 * time.Millisecond) // the rest of the connect, and the teardown
+	if n := io.Of("/").Count(); n != 0 {
+		t.Fatalf("%d sockets left in the namespace of a closed connection", n)
+	}
+	if ids, _ := io.Of("/").Adapter().Sockets(context.Background(), nil); len(ids) != 0 {
+		t.Fatalf("the adapter still knows %d sockets", len(ids))
+	}
+	if n := handled.Load(); n != 0 {
+		t.Fatalf("connection handlers ran %d times for a socket whose connection had closed", n)
 	}
 }
