@@ -199,13 +199,7 @@ func TestCloseAfterSendWithAPendingPollEndsWithTheClosePacket(t *testing.T) {
 // a 400 would make the client fail with a transport error instead of
 // reading the close packet.
 func TestPostRacingCloseIsAnsweredOK(t *testing.T) {
-	opts := fixtureOptions()
-	opts.PingInterval = 5 * time.Second
-	ts := startEcho(t, opts)
-	sid := ts.openPolling(t)
-	s := ts.sessions.get(sid)
-	_ = s.Send(0, NewTextMessage("bye"))
-	s.Close()
+	ts, sid := closedPollingSession(t)
 	if code, body, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "4late"); code != 200 || body != "ok" {
 		t.Fatalf("POST after the server's close: %d %s, want 200 ok", code, body)
 	}
@@ -221,13 +215,7 @@ func TestPostRacingCloseIsAnsweredOK(t *testing.T) {
 // waiting for the client's next poll: nothing stays in the registry and a
 // later poll is refused, as after Node's server.close.
 func TestServerCloseReleasesSessionsClosedButWaitingForAPoll(t *testing.T) {
-	opts := fixtureOptions()
-	opts.PingInterval = 5 * time.Second
-	ts := startEcho(t, opts)
-	sid := ts.openPolling(t)
-	s := ts.sessions.get(sid)
-	_ = s.Send(0, NewTextMessage("bye"))
-	s.Close()
+	ts, sid := closedPollingSession(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := ts.Close(ctx); err != nil {
@@ -239,4 +227,18 @@ func TestServerCloseReleasesSessionsClosedButWaitingForAPoll(t *testing.T) {
 	if code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling&sid="+sid), ""); code != 400 {
 		t.Fatalf("poll after shutdown: %d %q", code, body)
 	}
+}
+
+// closedPollingSession opens a polling session, queues "bye" on it and closes
+// it from the server: it then waits for the client's next poll.
+func closedPollingSession(t *testing.T) (*testServer, string) {
+	t.Helper()
+	opts := fixtureOptions()
+	opts.PingInterval = 5 * time.Second
+	ts := startEcho(t, opts)
+	sid := ts.openPolling(t)
+	s := ts.sessions.get(sid)
+	_ = s.Send(0, NewTextMessage("bye"))
+	s.Close()
+	return ts, sid
 }

@@ -670,29 +670,23 @@ func TestBroadcastsNeverOvertakeTheConnectReply(t *testing.T) {
 	ts := start(t, io)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				_ = io.Emit("tick")
+	for _, op := range []func(){
+		func() { _ = io.Emit("tick") },
+		func() { _ = io.DisconnectSockets(false) },
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					op()
+				}
 			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				_ = io.DisconnectSockets(false)
-			}
-		}
-	}()
+		}()
+	}
 	defer func() { close(stop); wg.Wait() }()
 	for i := range 100 {
 		c := ts.ws(t)

@@ -118,20 +118,7 @@ func TestConcurrentMessagesAreBroadcastInStoredOrder(t *testing.T) {
 			tb.expect("chat history")
 			tabs = append(tabs, tb)
 		}
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i, tb := range tabs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				for j := 0; j < each; j++ {
-					tb.Text(fmt.Sprintf(`42["chat message","m%d-%d"]`, i, j))
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
+		postAtOnce(tabs, each)()
 		var live []string
 		for len(live) < posters*each {
 			name, arg := obs.event()
@@ -181,21 +168,9 @@ func TestATabJoiningDuringPostsGetsEveryMessageOnce(t *testing.T) {
 		}
 		joiner := &tab{Conn: c, t: t}
 		joiner.ReadText() // open packet
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i, tb := range tabs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				for j := 0; j < each; j++ {
-					tb.Text(fmt.Sprintf(`42["chat message","m%d-%d"]`, i, j))
-				}
-			}()
-		}
-		close(start)
+		wait := postAtOnce(tabs, each)
 		joiner.Text("40") // joins while the posts are flowing
-		wg.Wait()
+		wait()
 		// Every message is broadcast once the first poster has seen them all.
 		for n := 0; n < posters*each; {
 			if name, _ := tabs[0].event(); name == "chat message" {
@@ -379,4 +354,23 @@ func TestMessagesThatAreNotValidUnicodeAreRefused(t *testing.T) {
 	if len(stored) != 1 {
 		t.Fatalf("%d messages stored", len(stored))
 	}
+}
+
+// postAtOnce has every tab send each messages ("m<tab>-<n>"), all tabs at
+// the same time; the returned func waits until all are sent.
+func postAtOnce(tabs []*tab, each int) (wait func()) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, tb := range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for j := 0; j < each; j++ {
+				tb.Text(fmt.Sprintf(`42["chat message","m%d-%d"]`, i, j))
+			}
+		}()
+	}
+	close(start)
+	return wg.Wait
 }
