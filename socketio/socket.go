@@ -36,7 +36,7 @@ type Socket struct {
 	middlewares  []PacketMiddleware
 	errorHandler func(s *Socket, err error)
 	acks         map[int64]ackWaiter
-	acksClosed   bool // torn down: no more waiters
+	acksClosed   bool // disconnected: no more waiters
 }
 
 type namedHandler struct {
@@ -308,6 +308,7 @@ func (s *Socket) disconnect() {
 		return
 	}
 	_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, 0)
+	s.releaseAcks()
 	s.client.run(func() { s.teardown(ReasonServerNamespaceDisconnect) })
 }
 
@@ -318,7 +319,23 @@ func (s *Socket) close(reason DisconnectReason) {
 	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
+	s.releaseAcks()
 	s.client.run(func() { s.teardown(reason) })
+}
+
+// releaseAcks tells every waiter of an acknowledgement that none will come.
+// It runs as soon as the socket is disconnected, not in the teardown: the
+// teardown is queued on the runner, possibly behind a handler that is
+// itself waiting in EmitWithAck.
+func (s *Socket) releaseAcks() {
+	s.mu.Lock()
+	acks := s.acks
+	s.acks = nil
+	s.acksClosed = true
+	s.mu.Unlock()
+	for _, w := range acks {
+		w.fn(nil)
+	}
 }
 
 func (s *Socket) teardown(reason DisconnectReason) {
@@ -328,14 +345,7 @@ func (s *Socket) teardown(reason DisconnectReason) {
 	s.roomsMu.Unlock()
 	s.nsp.remove(s)
 	s.client.removeSocket(s)
-	s.mu.Lock()
-	acks := s.acks
-	s.acks = nil
-	s.acksClosed = true
-	s.mu.Unlock()
-	for _, w := range acks {
-		w.fn(nil)
-	}
+	s.releaseAcks()
 	s.fire("disconnect", reason)
 }
 

@@ -827,3 +827,37 @@ func TestAConnectionClosingWhileItsSocketConnectsLeavesNoSocket(t *testing.T) {
 		t.Fatalf("connection handlers ran %d times for a socket whose connection had closed", n)
 	}
 }
+
+// A handler waiting in EmitWithAck without a deadline when the client goes
+// away gets ErrDisconnected, and the socket's disconnect handlers run. (In
+// Node the connection's teardown never waits for a pending acknowledgement.)
+func TestEmitWithAckInAHandlerReturnsWhenTheClientGoesAway(t *testing.T) {
+	io := NewServer(quietOptions())
+	results := newEvents[string]()
+	io.OnConnection(func(s *Socket) {
+		s.On("ask", func(s *Socket, e *Event) {
+			results.add("asking")
+			_, err := s.EmitWithAck(context.Background(), "question")
+			if errors.Is(err, ErrDisconnected) {
+				results.add("ErrDisconnected")
+			} else {
+				results.add("other")
+			}
+		})
+		s.OnDisconnect(func(s *Socket, r DisconnectReason) { results.add("disconnect " + string(r)) })
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	c.Text(`42["ask"]`)
+	if r := results.next(t); r != "asking" {
+		t.Fatalf("got %q", r)
+	}
+	c.ReadSkippingPings() // the question, never answered
+	c.Close()
+	if r := results.next(t); r != "ErrDisconnected" {
+		t.Fatalf("got %q, want ErrDisconnected", r)
+	}
+	if r := results.next(t); r != "disconnect transport close" {
+		t.Fatalf("got %q", r)
+	}
+}
