@@ -164,8 +164,11 @@ func (c *client) onMessage(data []byte, binary bool) {
 		c.mu.Lock()
 		for _, n := range c.connecting {
 			if n == p.Namespace {
+				// The official client sends CONNECT again when connect() is
+				// called before the reply; Node keeps the connection (and
+				// connects a second socket). Ignored: the reply to the
+				// first is the answer to both.
 				c.mu.Unlock()
-				c.invalidState(p)
 				return
 			}
 		}

@@ -861,3 +861,39 @@ func TestEmitWithAckInAHandlerReturnsWhenTheClientGoesAway(t *testing.T) {
 		t.Fatalf("got %q", r)
 	}
 }
+
+// The official client sends a second CONNECT when connect() is called again
+// before the server's reply (socket.connect() twice on an open Manager, or
+// disconnect().connect() while connecting). Node keeps the connection (it
+// even connects a second socket); the duplicate is ignored here: one reply,
+// the connection stays open.
+func TestASecondConnectWhileTheFirstIsPendingKeepsTheConnection(t *testing.T) {
+	io := NewServer(quietOptions())
+	slow := io.Of("/slow")
+	slow.Use(func(*Socket) error {
+		time.Sleep(200 * time.Millisecond)
+		return nil
+	})
+	connections := newEvents[string]()
+	slow.OnConnection(func(s *Socket) {
+		connections.add(s.ID())
+		s.On("ping", func(s *Socket, e *Event) { _ = s.Emit("pong") })
+	})
+	ts := start(t, io)
+	c := ts.ws(t)
+	c.ReadText() // open
+	c.Text("40/slow,")
+	c.Text("40/slow,")
+	reply := c.ReadSkippingPings()
+	if !strings.HasPrefix(reply, `40/slow,{"sid":`) {
+		t.Fatalf("got %q, want the CONNECT reply", reply)
+	}
+	c.Text(`42/slow,["ping"]`)
+	if msg := c.ReadSkippingPings(); msg != `42/slow,["pong"]` {
+		t.Fatalf("got %q, want the pong", msg)
+	}
+	connections.next(t)
+	if n := slow.Count(); n != 1 {
+		t.Fatalf("%d sockets in /slow, want 1", n)
+	}
+}
