@@ -34,20 +34,23 @@ func (e *Event) HasAck() bool { return e.ack != nil }
 
 // Ack acknowledges the event with args (binary arguments as []byte). It may
 // be called later, from any goroutine, at most once; it returns ErrAckSent
-// after the first call and is a no-op returning nil when no acknowledgement
-// was asked for.
+// after the first call that sent it (a call whose arguments cannot be
+// encoded sends nothing) and is a no-op returning nil when no
+// acknowledgement was asked for.
 func (e *Event) Ack(args ...any) error {
 	if e.ack == nil {
 		return nil
+	}
+	// Encoded first: arguments that cannot be encoded leave the ack unsent,
+	// and callable again (as in Node).
+	data, atts, err := ackData(args)
+	if err != nil {
+		return err
 	}
 	if !e.ack.sent.CompareAndSwap(false, true) {
 		return ErrAckSent
 	}
 	s := e.ack.s
-	data, atts, err := ackData(args)
-	if err != nil {
-		return err
-	}
 	p := newPacket(parser.Ack, s.nsp.name, data, atts)
 	p.ID, p.HasID = e.ack.id, true
 	return s.client.send(p, 0)

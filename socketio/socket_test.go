@@ -897,3 +897,29 @@ func TestASecondConnectWhileTheFirstIsPendingKeepsTheConnection(t *testing.T) {
 		t.Fatalf("%d sockets in /slow, want 1", n)
 	}
 }
+
+// An Ack whose arguments cannot be encoded sends nothing and may be called
+// again: in Node the ack function only counts as called once its packet
+// was written (a throwing JSON.stringify leaves it callable).
+func TestAckThatFailsToEncodeMayBeRetried(t *testing.T) {
+	io := NewServer(quietOptions())
+	errs := newEvents[error]()
+	io.OnConnection(func(s *Socket) {
+		s.On("q", func(s *Socket, e *Event) {
+			errs.add(e.Ack(make(chan int)))
+			errs.add(e.Ack("ok"))
+		})
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	c.Text(`425["q"]`)
+	if err := errs.next(t); err == nil {
+		t.Fatal("Ack(chan) returned nil")
+	}
+	if err := errs.next(t); err != nil {
+		t.Fatalf("the retry returned %v", err)
+	}
+	if msg := c.ReadSkippingPings(); msg != `435["ok"]` {
+		t.Fatalf("got %q", msg)
+	}
+}
