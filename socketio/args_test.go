@@ -3,6 +3,8 @@ package socketio
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -124,5 +126,30 @@ func TestBinaryInsideStructsBecomesAttachments(t *testing.T) {
 	_, atts, _ = eventData("e", []any{map[string]any{"c": chunkMeta{Hash: []byte{1}}}})
 	if len(atts) != 1 {
 		t.Fatalf("struct inside a map: %d attachments", len(atts))
+	}
+}
+
+type textKey int
+
+func (k textKey) MarshalText() ([]byte, error) { return []byte(fmt.Sprint("k", int(k))), nil }
+
+// A []byte in a map whose keys are integers or encoding.TextMarshalers
+// (uuid.UUID…) is binary too, as encoding/json names those keys: Node sends
+// every Buffer of an object as an attachment, whatever its key; here they
+// went out as base64 text.
+func TestBinaryInMapsWithNonStringKeysBecomesAttachments(t *testing.T) {
+	for _, v := range []any{
+		map[int][]byte{1: {1}},
+		map[uint8][]byte{1: {1}},
+		map[textKey][]byte{1: {1}},
+		struct{ M map[int64]any }{map[int64]any{1: []byte{1}}},
+	} {
+		data, atts, err := eventData("e", []any{v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(atts) != 1 || !strings.Contains(string(data), `{"_placeholder":true,"num":0}`) {
+			t.Errorf("%T: %s with %d attachments, want the []byte as an attachment", v, data, len(atts))
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -182,11 +183,14 @@ func restoreBytes(v reflect.Value, tree any, depth int) any {
 		}
 	case reflect.Map:
 		m, ok := tree.(map[string]any)
-		if !ok || t.Key().Kind() != reflect.String || opaque(t.Key()) {
+		if !ok {
 			return tree
 		}
 		for it := v.MapRange(); it.Next(); {
-			k := it.Key().String()
+			k, ok := jsonKey(it.Key())
+			if !ok {
+				return tree
+			}
 			if e, ok := m[k]; ok {
 				m[k] = restoreBytes(it.Value(), e, depth+1)
 			}
@@ -197,6 +201,30 @@ func restoreBytes(v reflect.Value, tree any, depth int) any {
 		}
 	}
 	return tree
+}
+
+// jsonKey returns the member name encoding/json writes for map key k:
+// string keys as they are, then encoding.TextMarshalers, then integers.
+func jsonKey(k reflect.Value) (string, bool) {
+	if k.Kind() == reflect.String {
+		return k.String(), true
+	}
+	if k.CanInterface() {
+		if tm, ok := k.Interface().(encoding.TextMarshaler); ok {
+			if k.Kind() == reflect.Pointer && k.IsNil() {
+				return "", true
+			}
+			b, err := tm.MarshalText()
+			return string(b), err == nil
+		}
+	}
+	switch k.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(k.Int(), 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(k.Uint(), 10), true
+	}
+	return "", false
 }
 
 // restoreFields restores the fields of struct v into m, the object
