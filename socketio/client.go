@@ -180,6 +180,9 @@ func (c *client) onMessage(data []byte, binary bool) {
 	case p.Type == parser.Ack || p.Type == parser.BinaryAck:
 		s.onAck(p)
 	case p.Type == parser.Event || p.Type == parser.BinaryEvent:
+		if !s.connected.Load() {
+			return // after a DISCONNECT: dropped (Node drops it, or closes the connection)
+		}
 		size := len(p.Data)
 		for _, a := range p.Attachments {
 			size += len(a)

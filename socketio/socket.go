@@ -23,6 +23,9 @@ type Socket struct {
 	hs     Handshake
 
 	connected atomic.Bool
+	// serverClosed: disconnected by the server, which drops the events still
+	// queued; those received before the client left are handled.
+	serverClosed atomic.Bool
 	// ready: the CONNECT reply is queued, so broadcasts and bulk operations
 	// may reach the socket; nothing of its namespace may overtake that reply.
 	ready atomic.Bool
@@ -307,6 +310,7 @@ func (s *Socket) disconnect() {
 	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
+	s.serverClosed.Store(true)
 	_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, 0)
 	s.releaseAcks()
 	s.client.run(func() { s.teardown(ReasonServerNamespaceDisconnect) })
@@ -373,9 +377,12 @@ func (s *Socket) lookup(name string) []EventHandler {
 	return hs
 }
 
-// onEvent handles an EVENT packet; runs on the client's runner.
+// onEvent handles an EVENT packet; runs on the client's runner. An event
+// received while the socket was connected is handled even if the client has
+// left since (as Node dispatches events as they arrive), unless the server
+// disconnected the socket.
 func (s *Socket) onEvent(p *parser.Packet) {
-	if !s.connected.Load() {
+	if s.serverClosed.Load() {
 		return
 	}
 	e, err := s.newEvent(p)
@@ -396,7 +403,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 			return
 		}
 	}
-	if !s.connected.Load() {
+	if s.serverClosed.Load() {
 		return
 	}
 	for _, h := range s.lookup(e.Name) {

@@ -923,3 +923,47 @@ func TestAckThatFailsToEncodeMayBeRetried(t *testing.T) {
 		t.Fatalf("got %q", msg)
 	}
 }
+
+// Events received before the client went away are handled, even when they
+// wait behind a slow handler: in Node a received event is dispatched at
+// once, so a client that emits and then closes its tab is heard. Their
+// handlers run before the disconnect handlers.
+func TestEventsReceivedBeforeTheClientLeftAreHandled(t *testing.T) {
+	io := NewServer(quietOptions())
+	started, release := make(chan struct{}), make(chan struct{})
+	results := newEvents[string]()
+	sockets := make(chan *Socket, 1)
+	io.OnConnection(func(s *Socket) {
+		sockets <- s
+		s.On("slow", func(*Socket, *Event) {
+			close(started)
+			<-release
+		})
+		s.On("save", func(s *Socket, e *Event) {
+			v, _ := e.Args.String(0)
+			results.add("save " + v)
+		})
+		s.OnDisconnect(func(s *Socket, r DisconnectReason) { results.add("disconnect") })
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	s := <-sockets
+	c.Text(`42["slow"]`)
+	<-started
+	c.Text(`42["save","draft"]`)
+	time.Sleep(50 * time.Millisecond) // the reader has queued it
+	c.Close()
+	for deadline := time.Now().Add(5 * time.Second); s.Connected(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the socket is still connected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if r := results.next(t); r != "save draft" {
+		t.Fatalf("got %q, want the saved draft", r)
+	}
+	if r := results.next(t); r != "disconnect" {
+		t.Fatalf("got %q", r)
+	}
+}
