@@ -73,9 +73,11 @@ func (b BroadcastOperator) Emit(event string, args ...any) error {
 }
 
 // EmitWithAck sends an event to the selected sockets and waits for every
-// recipient's acknowledgement, until ctx ends or the operator's Timeout. It
-// returns the acknowledgements received; when some are missing the error
-// wraps ErrAckTimeout.
+// recipient's acknowledgement, until ctx ends or the operator's Timeout, or
+// until every recipient still missing has disconnected. It returns the
+// acknowledgements received; when some are missing the error wraps
+// ErrAckTimeout (and ErrDisconnected when it stopped waiting because the
+// missing recipients disconnected).
 func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
 	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
@@ -110,7 +112,11 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	c.closed = true
 	out := c.responses
 	if len(out) < c.expected {
-		return out, fmt.Errorf("%w: %d of %d acknowledgements for %q: %w", ErrAckTimeout, len(out), c.expected, event, ctx.Err())
+		cause := ctx.Err()
+		if cause == nil { // every missing recipient disconnected
+			cause = ErrDisconnected
+		}
+		return out, fmt.Errorf("%w: %d of %d acknowledgements for %q: %w", ErrAckTimeout, len(out), c.expected, event, cause)
 	}
 	return out, nil
 }
@@ -122,6 +128,7 @@ type collector struct {
 	counted   bool
 	closed    bool
 	responses []Args
+	gone      int // recipients that disconnected without answering
 	done      chan struct{}
 	finished  bool
 }
@@ -133,8 +140,14 @@ func (c *collector) count(n int) {
 }
 
 func (c *collector) ack(_ adapter.SocketID, p *parser.Packet) {
-	if p == nil {
-		return // the socket disconnected: its answer stays missing
+	if p == nil { // the socket disconnected: its answer stays missing
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.closed {
+			c.gone++
+			c.check()
+		}
+		return
 	}
 	args, err := argsFrom(p.Data, p.Attachments, 0)
 	c.mu.Lock()
@@ -147,7 +160,7 @@ func (c *collector) ack(_ adapter.SocketID, p *parser.Packet) {
 }
 
 func (c *collector) check() {
-	if c.counted && !c.finished && len(c.responses) >= c.expected {
+	if c.counted && !c.finished && len(c.responses)+c.gone >= c.expected {
 		c.finished = true
 		close(c.done)
 	}

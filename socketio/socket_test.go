@@ -967,3 +967,33 @@ func TestEventsReceivedBeforeTheClientLeftAreHandled(t *testing.T) {
 		t.Fatalf("got %q", r)
 	}
 }
+
+// A broadcast with acknowledgements stops waiting for a recipient that
+// disconnects: with no deadline it would otherwise wait forever (Node's
+// broadcast acks always end, at the latest with the operation's timeout).
+func TestBroadcastWithAckEndsWhenTheMissingRecipientsDisconnect(t *testing.T) {
+	io := NewServer(quietOptions())
+	ts := start(t, io)
+	a, _ := ts.connect(t, "/", "")
+	b, _ := ts.connect(t, "/", "")
+	done := make(chan []Args, 1)
+	errc := make(chan error, 1)
+	go func() {
+		res, err := io.Of("/").EmitWithAck(context.Background(), "vote")
+		done <- res
+		errc <- err
+	}()
+	msg := a.ReadSkippingPings()
+	a.Text("43" + msg[2:strings.IndexByte(msg, '[')] + `["yes"]`)
+	b.ReadSkippingPings()
+	b.Close() // never answers
+	select {
+	case res := <-done:
+		err := <-errc
+		if len(res) != 1 || !errors.Is(err, ErrDisconnected) || !errors.Is(err, ErrAckTimeout) {
+			t.Fatalf("%d responses, err %v", len(res), err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the broadcast still waits for a client that is gone")
+	}
+}
