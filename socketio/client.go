@@ -254,8 +254,14 @@ func (c *client) connect(name string, auth []byte) {
 	data = append(data, `{"sid":`...)
 	data = parser.AppendString(data, s.id)
 	data = append(data, '}')
+	// Reachable before the reply can be read (a client that has its reply
+	// is in every later broadcast), yet nothing overtakes the reply:
+	// operations that select the socket meanwhile wait for it (awaitReply).
+	s.replyMu.Lock()
+	s.ready.Store(true)
 	_ = c.send(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}, 0)
-	s.ready.Store(true) // after the reply is queued: a broadcast cannot overtake it
+	s.replied.Store(true)
+	s.replyMu.Unlock()
 	if !s.connected.Load() {
 		return // the connection closed meanwhile (as Node, no "connection"); the teardown is queued
 	}

@@ -230,8 +230,9 @@ var _ adapter.Namespace = (*Namespace)(nil)
 
 var socketLists = sync.Pool{New: func() any { return new([]*Socket) }}
 
-// collect resolves ids to the sockets an operation may reach: connected,
-// with their CONNECT reply already queued.
+// collect resolves ids to the sockets an operation may reach: connected
+// and ready, with their CONNECT reply queued (it waits for the few being
+// queued right now).
 func (n *Namespace) collect(ids []adapter.SocketID) *[]*Socket {
 	list := socketLists.Get().(*[]*Socket)
 	n.mu.RLock()
@@ -241,6 +242,9 @@ func (n *Namespace) collect(ids []adapter.SocketID) *[]*Socket {
 		}
 	}
 	n.mu.RUnlock()
+	for _, s := range *list {
+		s.awaitReply()
+	}
 	return list
 }
 

@@ -26,10 +26,13 @@ type Socket struct {
 	// serverClosed: disconnected by the server, which drops the events still
 	// queued; those received before the client left are handled.
 	serverClosed atomic.Bool
-	// ready: the CONNECT reply is queued, so broadcasts and bulk operations
-	// may reach the socket; nothing of its namespace may overtake that reply.
-	ready atomic.Bool
-	data  atomic.Pointer[any]
+	// ready: broadcasts and bulk operations may select the socket; they
+	// wait for replied (its CONNECT reply queued, under replyMu), so that
+	// nothing of its namespace overtakes that reply.
+	ready   atomic.Bool
+	replied atomic.Bool
+	replyMu sync.Mutex
+	data    atomic.Pointer[any]
 
 	roomsMu sync.Mutex // orders Join against the teardown's leaving every room
 
@@ -252,6 +255,15 @@ func (s *Socket) onAck(p *parser.Packet) {
 	s.mu.Unlock()
 	if ok {
 		w.fn(p)
+	}
+}
+
+// awaitReply returns once the socket's CONNECT reply is queued (at once,
+// but in the microseconds in which it is being queued).
+func (s *Socket) awaitReply() {
+	if !s.replied.Load() {
+		s.replyMu.Lock()
+		s.replyMu.Unlock() // an empty critical section: it only waits for connect
 	}
 }
 

@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -995,5 +996,21 @@ func TestBroadcastWithAckEndsWhenTheMissingRecipientsDisconnect(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the broadcast still waits for a client that is gone")
+	}
+}
+
+// A client that has read its CONNECT reply is in every broadcast made after
+// that (as in Node, where the socket joins before the reply is written).
+func TestAConnectedClientGetsEveryLaterBroadcast(t *testing.T) {
+	io := NewServer(quietOptions())
+	ts := start(t, io)
+	for i := range 200 {
+		c, _ := ts.connect(t, "/", "")
+		_ = io.Emit("hello", i)
+		msg, _, err := c.TryRead(2 * time.Second)
+		if want := fmt.Sprintf(`42["hello",%d]`, i); err != nil || msg != want {
+			t.Fatalf("client %d: got %q %v, want %s", i, msg, err, want)
+		}
+		c.Close()
 	}
 }
