@@ -258,13 +258,17 @@ func (c *client) connect(name string, auth []byte) {
 	// is in every later broadcast), yet nothing overtakes the reply:
 	// operations that select the socket meanwhile wait for it (awaitReply).
 	s.replyMu.Lock()
+	if !s.connected.Load() {
+		// The connection closed meanwhile: no reply and, as in Node, no
+		// "connection" (the teardown is queued). Once the reply is sent,
+		// the handlers run whatever the client does next.
+		s.replyMu.Unlock()
+		return
+	}
 	s.ready.Store(true)
 	_ = c.send(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}, 0)
 	s.replied.Store(true)
 	s.replyMu.Unlock()
-	if !s.connected.Load() {
-		return // the connection closed meanwhile (as Node, no "connection"); the teardown is queued
-	}
 	for _, fn := range nsp.connectionHandlers() {
 		c.safely(func() { fn(s) })
 	}
