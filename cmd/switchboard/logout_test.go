@@ -11,7 +11,8 @@ import (
 )
 
 // openChatSocket connects a raw Socket.IO client with the browser's session
-// cookie and joins "/", returning it after the CONNECT reply.
+// cookie and joins "/", returning it once its connection handler has run
+// (the user is counted online): after its "chat history".
 func openChatSocket(t *testing.T, m *Main, b *browser) *testclient.Conn {
 	t.Helper()
 	h := http.Header{}
@@ -24,6 +25,8 @@ func openChatSocket(t *testing.T, m *Main, b *browser) *testclient.Conn {
 	c.Text("40")
 	if msg := c.ReadSkippingPongs(); !strings.HasPrefix(msg, `40{"sid":`) {
 		t.Fatalf("CONNECT reply %q", msg)
+	}
+	for !strings.HasPrefix(c.ReadSkippingPongs(), `42["chat history"`) {
 	}
 	return c
 }
