@@ -178,6 +178,11 @@ func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 // returns the acknowledgement's arguments, or an error wrapping
 // ErrAckTimeout (and ctx.Err()) when ctx ends first, or ErrDisconnected.
 // Cancelling ctx never closes the socket.
+//
+// Called from one of the client's own handlers, give ctx a deadline: while
+// the handler waits, the client's further events queue up, and past 256 of
+// them (or 4 MiB) the connection is no longer read — nor, then, the
+// acknowledgement — until the handler returns.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
 	if isReserved(event) {
 		return Args{}, fmt.Errorf("%w: %q", ErrReservedEvent, event)
