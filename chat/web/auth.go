@@ -162,6 +162,12 @@ func (s *Server) checkPassword(ctx context.Context, username, password string) (
 	default:
 		hash = u.PasswordHash
 	}
+	// bcrypt reads only the first PasswordMaxBytes bytes, so a longer
+	// password (which registration refuses) would match any password
+	// sharing its first 72 bytes: it is wrong, at the usual cost.
+	if len(password) > chat.PasswordMaxBytes {
+		hash, u = s.dummyHash(), nil
+	}
 	if err := s.withBcryptSlot(ctx, func() error {
 		return bcrypt.CompareHashAndPassword(hash, []byte(password))
 	}); err != nil || u == nil {

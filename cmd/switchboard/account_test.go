@@ -413,3 +413,19 @@ func TestFormsOpenedBeforeARestartStillPost(t *testing.T) {
 	form := url.Values{"username": {"frank"}, "password": {"frank's password"}, "csrf_token": {token}}
 	wantRedirect(t, b.post("/register", form), "/chat")
 }
+
+func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
+	m := MustRunMain(t)
+	password := strings.Repeat("p", chat.PasswordMaxBytes) // the longest allowed
+	wantRedirect(t, newBrowser(t, m).register("frank", password), "/chat")
+	// bcrypt reads only the first 72 bytes: two different longer passwords
+	// would both match the hash.
+	for _, extra := range []string{"x", "a different tail"} {
+		b := newBrowser(t, m)
+		wantStatus(t, b.login("frank", password+extra), http.StatusUnauthorized)
+		if b.cookie(web.SessionCookie) != nil {
+			t.Fatalf("logged in with the password plus %q", extra)
+		}
+	}
+	wantRedirect(t, newBrowser(t, m).login("frank", password), "/chat")
+}
