@@ -83,6 +83,18 @@ func (l *RateLimiter) Limited(key string) (limited bool, retryAfter time.Duratio
 	return false, 0
 }
 
+// Refund gives back a token taken by Allow, for an event that in the end
+// did not count (a login attempt charged up front that succeeded). The
+// bucket never holds more than burst tokens.
+func (l *RateLimiter) Refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.buckets[key]; b != nil {
+		l.refill(b, l.now())
+		b.tokens = min(l.burst, b.tokens+1)
+	}
+}
+
 // Reset forgets key's bucket, as if it had never been used.
 func (l *RateLimiter) Reset(key string) {
 	l.mu.Lock()

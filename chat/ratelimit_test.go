@@ -137,3 +137,32 @@ func TestRateLimiterConcurrentUseNeverOverAllows(t *testing.T) {
 		t.Errorf("allowed %d, want exactly the burst of 10", allowed)
 	}
 }
+
+func TestRateLimiterRefundGivesBackOneTokenUpToBurst(t *testing.T) {
+	clock := newFakeClock()
+	l := chat.NewRateLimiter(1, time.Minute, 2, clock.Now)
+	l.Allow("u")
+	l.Allow("u")
+	if ok, _ := l.Allow("u"); ok {
+		t.Fatal("third event allowed")
+	}
+	l.Refund("u")
+	if ok, _ := l.Allow("u"); !ok {
+		t.Fatal("refunded token not available")
+	}
+	l.Refund("u")
+	l.Refund("u")
+	l.Refund("u") // beyond burst: ignored
+	for i := 0; i < 2; i++ {
+		if ok, _ := l.Allow("u"); !ok {
+			t.Fatalf("event %d refused after refunds", i+1)
+		}
+	}
+	if ok, _ := l.Allow("u"); ok {
+		t.Error("refunds filled the bucket beyond its burst")
+	}
+	l.Refund("never-used") // no bucket: nothing to do
+	if l.Len() != 1 {
+		t.Errorf("Len = %d, want 1", l.Len())
+	}
+}

@@ -98,7 +98,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 	ipKey := "ip:" + s.clientIP(r)
 	userKey := "user:" + strings.ToLower(username)
-	if wait, limited := s.loginLimited(ipKey, userKey); limited {
+	// The attempt is charged before it is tried, so that concurrent
+	// attempts cannot all pass the check, and refunded unless it fails.
+	if wait, limited := s.chargeLogin(ipKey, userKey); limited {
 		s.logger().Warn("login rate limited", "ip", ipKey, "user", username)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		fail(chat.Errorf(chat.ERATELIMIT, "Too many failed login attempts. Wait %s and try again.", humanSeconds(wait)))
@@ -107,14 +109,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 	u, err := s.checkPassword(r.Context(), username, password)
 	if chat.ErrorCode(err) == chat.EUNAUTHORIZED {
-		s.loginLimiter.Allow(ipKey)
-		s.loginLimiter.Allow(userKey)
 		fail(err)
 		return
 	} else if err != nil {
+		s.loginLimiter.Refund(ipKey)
+		s.loginLimiter.Refund(userKey)
 		fail(err)
 		return
 	}
+	s.loginLimiter.Refund(ipKey)
 	s.loginLimiter.Reset(userKey)
 	if err := s.startSession(w, r, u); err != nil {
 		s.renderError(w, r, err)
@@ -123,13 +126,21 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/chat", http.StatusSeeOther)
 }
 
-// loginLimited reports whether either key has used up its failures, and the
-// longer wait.
-func (s *Server) loginLimited(keys ...string) (wait time.Duration, limited bool) {
+// chargeLogin takes a token from each key's bucket for a login attempt.
+// If either has none left, it takes nothing and reports the longer wait.
+func (s *Server) chargeLogin(keys ...string) (wait time.Duration, limited bool) {
+	taken := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if l, d := s.loginLimiter.Limited(k); l {
+		if ok, d := s.loginLimiter.Allow(k); ok {
+			taken = append(taken, k)
+		} else {
 			limited = true
 			wait = max(wait, d)
+		}
+	}
+	if limited {
+		for _, k := range taken {
+			s.loginLimiter.Refund(k)
 		}
 	}
 	return wait, limited

@@ -429,3 +429,56 @@ func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
 	}
 	wantRedirect(t, newBrowser(t, m).login("frank", password), "/chat")
 }
+
+func TestConcurrentLoginGuessesAreLimitedToo(t *testing.T) {
+	m := MustRunMain(t, func(m *Main) {
+		m.Config.TrustProxy = true
+		m.Config.BcryptCost = 8 // a comparison takes a while, as in production
+	})
+	wantRedirect(t, newBrowser(t, m).register("gina", "gina's password"), "/chat")
+
+	// Guesses sent all at once (from many addresses) are limited as if sent
+	// one after another: at most LoginFailuresPerMinute are tried.
+	const n = 40
+	reqs := make([]*http.Request, n)
+	clients := make([]*http.Client, n)
+	for i := range reqs {
+		b := newBrowser(t, m)
+		form := url.Values{"username": {"gina"}, "password": {fmt.Sprintf("guess %d", i)}, "csrf_token": {b.csrf("/")}}
+		req, err := http.NewRequest(http.MethodPost, b.base+"/login", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
+		reqs[i], clients[i] = req, b.http
+	}
+	statuses := make(chan int, n)
+	start := make(chan struct{})
+	for i := range reqs {
+		go func() {
+			<-start
+			resp, err := clients[i].Do(reqs[i])
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	close(start)
+	tried := 0
+	for range n {
+		switch st := <-statuses; st {
+		case http.StatusUnauthorized:
+			tried++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if tried > web.LoginFailuresPerMinute {
+		t.Errorf("%d of %d concurrent guesses were tried, want at most %d", tried, n, web.LoginFailuresPerMinute)
+	}
+}
