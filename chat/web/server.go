@@ -240,7 +240,15 @@ func (s *Server) Handler() http.Handler {
 	})
 	if s.cfg.FCCTesting {
 		mux.HandleFunc("GET /_api/server.js", s.handleServerSource)
+		mux.HandleFunc("/_api/server.js", s.methodNotAllowed("GET, HEAD"))
 		mux.HandleFunc("/_api/", s.handleAPINotFound)
+	}
+	// Other methods on the paths above are 405, not the catch-all's 404.
+	for _, p := range []string{"/{$}", "/profile", "/chat", "/auth/github", "/auth/github/callback", "/public/{file...}", "/healthz"} {
+		mux.HandleFunc(p, s.methodNotAllowed("GET, HEAD"))
+	}
+	for _, p := range []string{"/register", "/login", "/logout"} {
+		mux.HandleFunc(p, s.methodNotAllowed("GET, HEAD, POST"))
 	}
 	mux.HandleFunc("/", s.handleNotFound)
 
@@ -267,6 +275,19 @@ func (s *Server) serveRealtime(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Realtime.ServeHTTP(w, r)
+}
+
+// methodNotAllowed answers 405 with the methods a path does answer.
+func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.render(w, r, http.StatusMethodNotAllowed, "error", &page{
+			User:    s.userOrNil(r),
+			Status:  http.StatusMethodNotAllowed,
+			Heading: "Method not allowed",
+			Message: fmt.Sprintf("%s does not answer %s requests (only %s).", r.URL.Path, r.Method, allow),
+		})
+	}
 }
 
 func redirectHome(w http.ResponseWriter, r *http.Request) {

@@ -482,3 +482,42 @@ func TestConcurrentLoginGuessesAreLimitedToo(t *testing.T) {
 		t.Errorf("%d of %d concurrent guesses were tried, want at most %d", tried, n, web.LoginFailuresPerMinute)
 	}
 }
+
+func TestUnsupportedMethodsAreRefusedWith405(t *testing.T) {
+	m := MustRunMain(t, func(m *Main) { m.Config.FCCTesting = true })
+	b := newBrowser(t, m)
+	routes := map[string]string{ // path: the methods it answers
+		"/":                     "GET, HEAD",
+		"/register":             "GET, HEAD, POST",
+		"/login":                "GET, HEAD, POST",
+		"/logout":               "GET, HEAD, POST",
+		"/profile":              "GET, HEAD",
+		"/chat":                 "GET, HEAD",
+		"/auth/github":          "GET, HEAD",
+		"/auth/github/callback": "GET, HEAD",
+		"/public/client.js":     "GET, HEAD",
+		"/healthz":              "GET, HEAD",
+		"/_api/server.js":       "GET, HEAD",
+	}
+	for path, allow := range routes {
+		for _, method := range []string{"PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "POST"} {
+			if strings.Contains(allow, method) {
+				continue
+			}
+			req, err := http.NewRequest(method, b.base+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := b.do(req)
+			if r.StatusCode != http.StatusMethodNotAllowed || r.Header.Get("Allow") != allow {
+				t.Errorf("%s %s: status %d, Allow %q; want 405, Allow %q", method, path, r.StatusCode, r.Header.Get("Allow"), allow)
+			}
+			if r.Header.Get("Content-Security-Policy") == "" {
+				t.Errorf("%s %s: no security headers", method, path)
+			}
+		}
+	}
+	// Paths that exist for no method are still not found.
+	req, _ := http.NewRequest(http.MethodPut, b.base+"/no/such/page", nil)
+	wantStatus(t, b.do(req), http.StatusNotFound)
+}
