@@ -290,7 +290,7 @@ func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, fla
 	for _, s := range *list {
 		id := s.id
 		if !s.addAck(p.ID, ackWaiter{fn: func(ack *parser.Packet) { onAck(id, ack) }, expires: expires}) {
-			continue // torn down since collect: not reached
+			continue // disconnected since collect: not reached
 		}
 		_ = batch.Send(s.client.sess, opts, pkts...)
 		sent++

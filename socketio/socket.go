@@ -201,7 +201,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 		testHookEmitWithAck()
 	}
 	if !s.addAck(id, ackWaiter{fn: func(p *parser.Packet) { got <- p }}) {
-		return Args{}, ErrDisconnected // torn down since the check above
+		return Args{}, ErrDisconnected // disconnected since the check above
 	}
 	if err := s.client.send(p, 0); err != nil {
 		s.removeAck(id)
@@ -224,7 +224,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 var testHookEmitWithAck func()
 
 // addAck registers the waiter of an acknowledgement; false once the socket
-// is torn down (nobody would ever answer or release it).
+// is disconnected (releaseAcks ran: nobody would answer or release it).
 func (s *Socket) addAck(id int64, w ackWaiter) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -366,7 +366,6 @@ func (s *Socket) teardown(reason DisconnectReason) {
 	s.roomsMu.Unlock()
 	s.nsp.remove(s)
 	s.client.removeSocket(s)
-	s.releaseAcks()
 	s.fire("disconnect", reason)
 }
 
