@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"strconv"
 	"testing"
 	"time"
@@ -15,18 +16,24 @@ func FuzzEpollParse(f *testing.F) {
 	f.Add(chatFrame(ts, 300), uint16(200))
 	f.Add([]byte{0x01, 2, '4', '2', 0x89, 1, 'p', 0x80, 1, '1'}, uint16(5))
 	f.Add([]byte{0x88, 0}, uint16(1))
+	// A masked chat message (servers must not mask; parse tolerates it by unmasking in place),
+	// cut inside its payload.
+	f.Add(appendMaskedFrame(nil, opText, []byte(`42["chat message",{"username":"bench","message":"`+ts+` 1"}]`)), uint16(20))
 	f.Add([]byte{0x81, 127, 0, 0, 0, 0, 0x10, 0, 0, 0}, uint16(4))
 	f.Fuzz(func(t *testing.T, stream []byte, cut uint16) {
 		if len(stream) > 4096 { // keeps the pongs written well under the socket buffer
 			return
 		}
 		k := int(cut) % (len(stream) + 1)
+		// parse unmasks masked frames in place (its input is the loop's read buffer), so
+		// each parser gets its own copy of the stream.
 		whole, w1, _ := newTestEpConn(t)
-		err1 := whole.parse(stream)
+		err1 := whole.parse(bytes.Clone(stream))
 		split, w2, _ := newTestEpConn(t)
-		err2 := split.parse(stream[:k])
+		pieces := bytes.Clone(stream)
+		err2 := split.parse(pieces[:k])
 		if err2 == nil {
-			err2 = split.parse(stream[k:])
+			err2 = split.parse(pieces[k:])
 		}
 		if (err1 == nil) != (err2 == nil) {
 			t.Fatalf("cut at %d: whole: %v, in two pieces: %v", k, err1, err2)
