@@ -28,15 +28,17 @@ func (s *MessageService) CreateMessage(ctx context.Context, m *chat.Message) err
 	if m.Text == "" {
 		return chat.Errorf(chat.EINVALID, "Messages cannot be empty.")
 	}
-	if m.At.IsZero() {
-		m.At = s.db.Now()
-	}
-	m.At = m.At.UTC()
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: create message: %w", err)
 	}
 	defer tx.Rollback()
+	// The transaction holds the write lock (BEGIN IMMEDIATE): a time taken
+	// now follows that of every message stored before this one.
+	if m.At.IsZero() {
+		m.At = s.db.Now()
+	}
+	m.At = m.At.UTC()
 
 	var username, name string
 	err = tx.QueryRowContext(ctx, `SELECT username, `+displayName+` FROM users u WHERE id = ?`, m.UserID).Scan(&username, &name)

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -174,5 +175,43 @@ func TestConcurrentWritersAllSucceed(t *testing.T) {
 	got, _ := s.RecentMessages(ctx, 1000)
 	if len(got) != 160 {
 		t.Errorf("%d messages stored, want 160", len(got))
+	}
+}
+
+// Messages stored at the same time by several writers are stamped in the
+// order they are stored: RecentMessages (in id order) never shows a message
+// with an earlier time after a later one.
+func TestConcurrentMessagesAreStampedInIDOrder(t *testing.T) {
+	ctx := context.Background()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "order.db")) // real clock
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u := MustCreateUser(t, db, newUser("order"))
+	s := sqlite.NewMessageService(db)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				if err := s.CreateMessage(ctx, &chat.Message{UserID: u.ID, Text: "x"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := s.RecentMessages(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].At.Before(got[i-1].At) {
+			t.Fatalf("message %d (id %d) at %v comes after message %d (id %d) at %v",
+				i, got[i].ID, got[i].At, i-1, got[i-1].ID, got[i-1].At)
+		}
 	}
 }
