@@ -76,11 +76,11 @@ func hasControl(s string) bool {
 type Poster struct {
 	messages MessageService
 	limiter  *RateLimiter
-	now      func() time.Time
 }
 
 // NewPoster returns a Poster that stores into ms and allows each user 5
-// messages per second with bursts of 10. now is the clock (time.Now if nil).
+// messages per second with bursts of 10. now is the rate limit's clock
+// (time.Now if nil); the store stamps the messages.
 func NewPoster(ms MessageService, now func() time.Time) *Poster {
 	if now == nil {
 		now = time.Now
@@ -88,7 +88,6 @@ func NewPoster(ms MessageService, now func() time.Time) *Poster {
 	return &Poster{
 		messages: ms,
 		limiter:  NewRateLimiter(5, time.Second, 10, now),
-		now:      now,
 	}
 }
 
@@ -105,7 +104,10 @@ func (p *Poster) Post(ctx context.Context, u *User, text string) (*Message, erro
 	if err != nil {
 		return nil, err
 	}
-	m := &Message{UserID: u.ID, Username: u.Username, Name: u.DisplayName(), Text: text, At: p.now()}
+	// At is left to the store, which stamps it in the order messages are
+	// stored: a time taken here could be earlier than that of a message
+	// stored before this one.
+	m := &Message{UserID: u.ID, Username: u.Username, Name: u.DisplayName(), Text: text}
 	if err := p.messages.CreateMessage(ctx, m); err != nil {
 		return nil, err
 	}

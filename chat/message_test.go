@@ -58,6 +58,7 @@ type memMessages struct {
 	mu   sync.Mutex
 	msgs []*chat.Message
 	err  error
+	now  func() time.Time // stamps messages without a time, if set
 }
 
 func (m *memMessages) CreateMessage(_ context.Context, msg *chat.Message) error {
@@ -67,6 +68,9 @@ func (m *memMessages) CreateMessage(_ context.Context, msg *chat.Message) error 
 		return m.err
 	}
 	msg.ID = int64(len(m.msgs) + 1)
+	if msg.At.IsZero() && m.now != nil {
+		msg.At = m.now()
+	}
 	m.msgs = append(m.msgs, msg)
 	return nil
 }
@@ -79,7 +83,7 @@ func (m *memMessages) RecentMessages(_ context.Context, limit int) ([]*chat.Mess
 
 func TestPosterStoresValidatedMessage(t *testing.T) {
 	clock := newFakeClock()
-	store := &memMessages{}
+	store := &memMessages{now: clock.Now}
 	p := chat.NewPoster(store, clock.Now)
 	u := &chat.User{ID: 7, Username: "octo", Name: "The Octocat"}
 

@@ -215,3 +215,41 @@ func TestConcurrentMessagesAreStampedInIDOrder(t *testing.T) {
 		}
 	}
 }
+
+// The same holds for messages posted through chat.Poster, the path every
+// chat message takes: the history never shows times going backwards.
+func TestConcurrentPostsAreStampedInIDOrder(t *testing.T) {
+	ctx := context.Background()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "posts.db")) // real clock
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := sqlite.NewMessageService(db)
+	p := chat.NewPoster(s, db.Now)
+	var wg sync.WaitGroup
+	for g := range 16 {
+		u := MustCreateUser(t, db, newUser(fmt.Sprint("poster", g)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 { // within the rate limit's burst
+				if _, err := p.Post(ctx, u, "hello"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := s.RecentMessages(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].At.Before(got[i-1].At) {
+			t.Fatalf("message %d (id %d) at %v comes after message %d (id %d) at %v",
+				i, got[i].ID, got[i].At, i-1, got[i-1].ID, got[i-1].At)
+		}
+	}
+}
