@@ -17,7 +17,6 @@ package wsconn
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -100,8 +99,6 @@ type Conn struct {
 	closeCause error
 	linger     *time.Timer
 }
-
-func (c *Conn) log() *slog.Logger { return c.eng.log }
 
 // Send queues frames (complete frames, e.g. from AppendFrame) to be written in
 // order, atomically with respect to other Sends. The slices are not modified
