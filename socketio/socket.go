@@ -268,7 +268,8 @@ func (s *Socket) onAck(p *parser.Packet) {
 func (s *Socket) awaitReply() {
 	if !s.replied.Load() {
 		s.replyMu.Lock()
-		s.replyMu.Unlock() // an empty critical section: it only waits for connect
+		//lint:ignore SA2001 an empty critical section on purpose: it only waits for connect to release the lock
+		s.replyMu.Unlock()
 	}
 }
 
