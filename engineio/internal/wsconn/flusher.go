@@ -8,16 +8,18 @@ import "sync"
 type flusher struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
-	queue   []*Conn
+	queue   []*Conn // pending from head on
+	head    int
 	idle    int
 	workers int
 	running int
 	stopped bool
 	wg      sync.WaitGroup
+	flush   func(*Conn) // (*Conn).flush; a stub in tests
 }
 
 func newFlusher(workers int) *flusher {
-	f := &flusher{workers: workers}
+	f := &flusher{workers: workers, flush: (*Conn).flush}
 	f.cond = sync.NewCond(&f.mu)
 	return f
 }
@@ -38,12 +40,20 @@ func (f *flusher) scheduleMany(conns []*Conn) {
 	if f.stopped {
 		f.mu.Unlock()
 		for _, c := range conns {
-			c.flush() // engine closing: write inline
+			f.flush(c) // engine closing: write inline
 		}
 		return
 	}
+	if f.head > 0 && f.head >= len(f.queue)/2 {
+		// Compact now and then, not on every batch taken: a broadcast to
+		// N connections queues them all at once.
+		rest := copy(f.queue, f.queue[f.head:])
+		clear(f.queue[rest:])
+		f.queue = f.queue[:rest]
+		f.head = 0
+	}
 	f.queue = append(f.queue, conns...)
-	wake := min(f.idle, (len(f.queue)+63)/64)
+	wake := min(f.idle, (f.pending()+63)/64)
 	for range wake {
 		f.cond.Signal()
 	}
@@ -51,7 +61,7 @@ func (f *flusher) scheduleMany(conns []*Conn) {
 		f.running++
 		f.wg.Add(1)
 		go f.work()
-		if len(f.queue) <= 64 {
+		if f.pending() <= 64 {
 			break
 		}
 	}
@@ -63,31 +73,37 @@ func (f *flusher) work() {
 	var batch []*Conn
 	for {
 		f.mu.Lock()
-		for len(f.queue) == 0 && !f.stopped {
+		for f.pending() == 0 && !f.stopped {
 			f.idle++
 			f.cond.Wait()
 			f.idle--
 		}
-		if len(f.queue) == 0 && f.stopped {
+		if f.pending() == 0 && f.stopped {
 			f.running--
 			f.mu.Unlock()
 			return
 		}
-		n := min(len(f.queue), 64)
-		batch = append(batch[:0], f.queue[:n]...)
-		rest := copy(f.queue, f.queue[n:])
-		clear(f.queue[rest:])
-		f.queue = f.queue[:rest]
-		if len(f.queue) > 0 && f.idle > 0 {
+		n := min(f.pending(), 64)
+		batch = append(batch[:0], f.queue[f.head:f.head+n]...)
+		clear(f.queue[f.head : f.head+n])
+		f.head += n
+		if f.head == len(f.queue) {
+			f.queue = f.queue[:0]
+			f.head = 0
+		}
+		if f.pending() > 0 && f.idle > 0 {
 			f.cond.Signal()
 		}
 		f.mu.Unlock()
 		for i, c := range batch {
-			c.flush()
+			f.flush(c)
 			batch[i] = nil
 		}
 	}
 }
+
+// pending is the number of connections waiting for a worker; f.mu held.
+func (f *flusher) pending() int { return len(f.queue) - f.head }
 
 func (f *flusher) stop() {
 	f.mu.Lock()

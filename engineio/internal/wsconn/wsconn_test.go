@@ -326,6 +326,61 @@ func TestBroadcastReachesEveryConnectionInOrder(t *testing.T) {
 	})
 }
 
+// TestBatchedBroadcastsReachEveryConnectionInOrder drives the broadcast
+// path (Enqueue, then Flush in slices of 128) to more connections than one
+// flusher batch, message after message, so the flushers take batches while
+// more are appended: every connection gets every message once, in order.
+func TestBatchedBroadcastsReachEveryConnectionInOrder(t *testing.T) {
+	forModes(t, func(t *testing.T, opts Options) {
+		opts.Flushers = 2
+		s := startServer(t, &opts, func() Handler { return newRecorder(false) })
+		const nconn, nmsg = 300, 40
+		clients := make([]net.Conn, nconn)
+		for i := range clients {
+			clients[i] = dial(t, s)
+		}
+		waitConns(t, s, nconn)
+		s.mu.Lock()
+		conns := append([]*Conn(nil), s.conns...)
+		s.mu.Unlock()
+		go func() {
+			var start []*Conn
+			for i := 0; i < nmsg; i++ {
+				frame := AppendFrame(nil, false, []byte{byte(i)})
+				for j, c := range conns {
+					if ok, err := c.Enqueue(frame); err == nil && ok {
+						start = append(start, c)
+					}
+					if len(start) == 128 || j == len(conns)-1 {
+						s.eng.Flush(start)
+						start = start[:0]
+					}
+				}
+			}
+		}()
+		var wg sync.WaitGroup
+		errs := make(chan error, nconn)
+		for ci, c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < nmsg; i++ {
+					got, _, err := wsutil.ReadServerData(c)
+					if err != nil || len(got) != 1 || got[0] != byte(i) {
+						errs <- fmt.Errorf("client %d message %d: %v %v", ci, i, got, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestSlowConsumerIsDisconnected(t *testing.T) {
 	forModes(t, func(t *testing.T, opts Options) {
 		opts.MaxQueuedBytes = 64 << 10
