@@ -117,9 +117,18 @@ func (rt *Server) Socket() *socketio.Server { return rt.io }
 // ServeHTTP serves /socket.io/ (and the client bundle).
 func (rt *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.io.ServeHTTP(w, r) }
 
+// sessionEnded is what a socket of an ended session hears just before it is
+// disconnected: an "error message" whose code tells the page to offer the
+// login rather than a reload.
+var sessionEnded = map[string]string{
+	"error": "Your session has ended (you logged out, or it expired).",
+	"code":  chat.EUNAUTHORIZED,
+}
+
 // EndSession disconnects the sockets opened with the login session key
-// (on logout): their clients see "io server disconnect" and do not
-// reconnect by themselves.
+// (on logout, and when it expires): they are told why ("error message"
+// with code "unauthorized"), then their clients see "io server disconnect"
+// and do not reconnect by themselves.
 func (rt *Server) EndSession(key string) {
 	if key == "" {
 		return
@@ -130,6 +139,7 @@ func (rt *Server) EndSession(key string) {
 	rt.sessionsMu.Unlock()
 	for _, s := range sockets {
 		if c, ok := s.Data().(*member); ok && c.session == key {
+			_ = s.Emit("error message", sessionEnded)
 			s.Disconnect(true)
 		}
 	}

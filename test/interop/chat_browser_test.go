@@ -32,7 +32,10 @@ func artifactsDir(t *testing.T) string {
 // appear on both as "NAME: message"; markup in a message is shown as text
 // (no element, no script); when one user's tab closes the other page shows
 // "1 users online" and "NAME has left the chat."; a second tab of a user
-// is not announced, and logging out in one tab disconnects the other.
+// is not announced, and logging out in one tab disconnects the other, which
+// says so and links to the login. The pages carry the content security
+// policy, break none of it (no console error), and tell assistive
+// technologies what their parts are.
 // Screenshots of the chat page (desktop width, and phone width 390 px) go
 // to test/artifacts/. With --fcc-testing, a page of another origin (the
 // freeCodeCamp checker) reads the sources.
@@ -49,8 +52,12 @@ func TestChatInChromium(t *testing.T) {
 		return b.want(t, report, cmd["c"].(string))
 	}
 	for _, user := range []string{"alice", "bob"} {
-		if r := do(map[string]any{"op": "open", "c": user, "width": 1280, "height": 800}, "opened"); r.N != 200 {
+		r := do(map[string]any{"op": "open", "c": user, "width": 1280, "height": 800}, "opened")
+		if r.N != 200 {
 			t.Fatalf("GET / in Chromium: %s", r)
+		}
+		if want := `{"csp":"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}`; string(r.Data) != want {
+			t.Errorf("GET / in Chromium: %s, want the content security policy %s", r.Data, want)
 		}
 	}
 	waitText := func(c, selector, text string) {
@@ -93,6 +100,19 @@ func TestChatInChromium(t *testing.T) {
 		if r.Text != `{"elements":0,"xss":"undefined","input":""}` {
 			t.Errorf("%s's page after the messages with markup: %s, want no element, window.__xss undefined, #m emptied", user, r.Text)
 		}
+	}
+
+	// What assistive technologies are told: the list is a log (new items
+	// are read out), the count and the connection status are live, errors
+	// are alerts, the input has a label.
+	if r := do(map[string]any{"op": "eval", "c": "alice", "expr": `({
+		messages: document.getElementById("messages").getAttribute("role"),
+		count: document.getElementById("num-users").getAttribute("aria-live"),
+		status: document.getElementById("connection").getAttribute("role"),
+		error: document.getElementById("chat-error").getAttribute("role"),
+		label: [...document.getElementById("m").labels].map((l) => l.textContent).join(),
+	})`}, "eval"); r.Text != `{"messages":"log","count":"polite","status":"status","error":"alert","label":"Message"}` {
+		t.Errorf("roles and labels of alice's chat page: %s", r.Text)
 	}
 
 	dir := artifactsDir(t)
@@ -143,7 +163,7 @@ func TestChatInChromium(t *testing.T) {
 	}
 	do(map[string]any{"op": "click", "c": "alice", "selector": `form[action="/logout"] button[type="submit"]`, "url": "**/?logged_out"}, "clicked")
 	waitText("alice", ".notice", "You have been logged out. See you soon!")
-	waitText("alice-2", "#connection", "Disconnected by the server — reload the page to rejoin")
+	waitText("alice-2", "#connection", "Your session has ended (you logged out, or it expired). Log in again")
 	path = filepath.Join(dir, "chat-alice-second-tab-after-logout.png")
 	do(map[string]any{"op": "screenshot", "c": "alice-2", "path": path}, "screenshot")
 	t.Logf("screenshot of alice's second tab after she logged out in the first: %s", path)

@@ -192,6 +192,21 @@ func (p *program) stop(t *testing.T) {
 	}
 }
 
+// signal sends sig to the current process (SIGSTOP freezes it, as a server
+// that hangs; SIGCONT resumes it).
+func (p *program) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd == nil {
+		t.Fatal("the program is not running")
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
 // kill ends the current process with SIGKILL and waits for it.
 func (p *program) kill() {
 	p.mu.Lock()

@@ -6,15 +6,27 @@
 //   server → client  'user count'    number of users online
 //                    'user'          {username, name, currentUsers, connected}
 //                    'chat message'  {username, name, message, at}
-//                    'chat history'  [{username, name, message, at}, …] on join
-//                    'error message' {error} or a string, when the server refuses something
-//   client → server  'chat message'  the text; the ack answers {error} when it is refused
+//                    'chat history'  [{username, name, message, at}, …] on every (re)connection
+//                    'error message' {error, code}: something refused, or (code
+//                                    "unauthorized") the session ended and the
+//                                    server is about to disconnect this socket
+//   client → server  'chat message'  the text; the ack answers {ok} or {error, code}
 //
-// Everything users typed is put on the page with textContent, never as HTML.
+// Everything users typed is put on the page with textContent, never as
+// HTML, and names and messages are bidi-isolated (<bdi>): right-to-left
+// text or direction controls in one cannot reorder the rest of the line.
+//
+// Sending: a message is only emitted while connected; otherwise the text
+// stays in the box with a note (nothing is queued to go out later). Once
+// emitted the box is cleared; if the server refuses it, or the connection
+// drops before the server confirms it, the text comes back to the box.
 'use strict';
 
 (function () {
   const MAX_LENGTH = 1000; // characters, as the server counts them
+  const MAX_ITEMS = 200; // list items kept on the page; older ones are dropped
+  const SEND_TIMEOUT = 10000; // ms to wait for the server to confirm a message
+  const NEAR_BOTTOM = 80; // px: closer than this to the end counts as "at the end"
 
   const form = document.getElementById('send');
   const input = document.getElementById('m');
@@ -26,9 +38,16 @@
     return document.getElementById(id);
   }
 
-  function setConnection(state, text) {
+  // The connection status, with an optional link (text, href) after it.
+  function setConnection(state, text, link) {
     statusLine.dataset.state = state;
     statusLine.textContent = text;
+    if (link) {
+      const a = document.createElement('a');
+      a.href = link.href;
+      a.textContent = link.text;
+      statusLine.append(' ', a);
+    }
   }
 
   let errorTimer = 0;
@@ -43,14 +62,32 @@
     byId('num-users').textContent = count + ' users online';
   }
 
-  // Keep the newest message in view, unless the reader scrolled up to read
-  // older ones.
-  function appendToMessages(li) {
+  function isAtBottom(list) {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM;
+  }
+
+  // Jumps at once (a smooth scroll still under way would make the next
+  // message look like the reader had scrolled up).
+  function scrollToBottom(list) {
+    list.scrollTo({ top: list.scrollHeight, behavior: 'instant' });
+  }
+
+  // Keeps the list to MAX_ITEMS items, dropping the oldest.
+  function trimMessages(list) {
+    while (list.children.length > MAX_ITEMS) {
+      list.firstElementChild.remove();
+    }
+  }
+
+  // Adds items at the end of #messages; keeps the newest in view unless the
+  // reader scrolled up to read older ones (own messages always scroll).
+  function appendToMessages(...items) {
     const list = byId('messages');
-    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    list.appendChild(li);
-    if (atBottom || li.classList.contains('mine')) {
-      list.scrollTop = list.scrollHeight;
+    const follow = isAtBottom(list) || items.some((li) => li.classList.contains('mine'));
+    list.append(...items);
+    trimMessages(list);
+    if (follow) {
+      scrollToBottom(list);
     }
   }
 
@@ -66,6 +103,20 @@
     return when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   }
 
+  // Text in its own bidi isolate: its direction (found from its first
+  // strong character) and any direction controls in it stay inside.
+  function isolated(text, className) {
+    const el = document.createElement('bdi');
+    el.className = className;
+    el.textContent = text;
+    return el;
+  }
+
+  // What identifies a message, to recognise it when a history repeats it.
+  function messageKey(data) {
+    return JSON.stringify([data.at, data.username, data.message]);
+  }
+
   // "NAME: message", built from text nodes only.
   function messageItem(data) {
     const li = document.createElement('li');
@@ -73,13 +124,8 @@
     if (me && data.username === me) {
       li.classList.add('mine');
     }
-    const author = document.createElement('strong');
-    author.className = 'author';
-    author.textContent = displayName(data);
-    const text = document.createElement('span');
-    text.className = 'text';
-    text.textContent = String(data.message);
-    li.append(author, ': ', text);
+    li.dataset.key = messageKey(data);
+    li.append(isolated(displayName(data), 'author'), ': ', isolated(String(data.message), 'text'));
     const time = timeLabel(data.at);
     if (time) {
       li.dataset.time = time; // shown by CSS, not part of the text
@@ -88,15 +134,15 @@
   }
 
   // "NAME has joined the chat." and other announcements.
-  function announcementItem(text) {
+  function announcementItem(name, text) {
     const li = document.createElement('li');
     li.className = 'announcement';
-    li.textContent = text;
+    li.append(isolated(name, 'author'), text);
     return li;
   }
 
   if (typeof io !== 'function') {
-    setConnection('offline', 'Chat server unavailable');
+    setConnection('offline', 'Chat server unavailable.', { text: 'Reload', href: location.pathname });
     input.disabled = true;
     return;
   }
@@ -110,9 +156,16 @@
     form.querySelectorAll('button').forEach((b) => { b.disabled = !enabled; });
   }
 
+  const loginAgain = { text: 'Log in again', href: '/' };
+  function sessionEnded() {
+    setConnection('offline', 'Your session has ended (you logged out, or it expired).', loginAgain);
+    setFormEnabled(false);
+  }
+
   // Announcements received since this connection opened: the history that
-  // follows a (re)connection replaces the list, and they go back after it.
+  // follows a (re)connection goes before them.
   let announcedSinceConnect = [];
+  let endedBySession = false;
 
   socket.on('connect', () => {
     setConnection('connected', 'Connected');
@@ -122,18 +175,25 @@
 
   socket.on('disconnect', (reason) => {
     if (socket.active) {
-      setConnection('reconnecting', 'Reconnecting…');
+      setConnection('reconnecting', 'Connection lost — reconnecting…');
+    } else if (endedBySession) {
+      sessionEnded();
+    } else if (reason === 'io server disconnect') {
+      setConnection('offline', 'Disconnected by the server.', { text: 'Reload the page to rejoin', href: location.pathname });
+      setFormEnabled(false);
     } else {
-      setConnection('offline', reason === 'io server disconnect' ? 'Disconnected by the server — reload the page to rejoin' : 'Disconnected');
+      setConnection('offline', 'Disconnected.', { text: 'Reload the page to rejoin', href: location.pathname });
       setFormEnabled(false);
     }
   });
 
   socket.on('connect_error', (err) => {
     if (socket.active) {
-      setConnection('reconnecting', 'Reconnecting…');
+      setConnection('reconnecting', 'Connection lost — reconnecting…');
+    } else if (err.message === 'unauthorized') {
+      sessionEnded(); // refused for good: the client does not retry
     } else {
-      setConnection('offline', 'Could not join: ' + err.message);
+      setConnection('offline', 'Could not join: ' + err.message, { text: 'Reload the page to try again', href: location.pathname });
       setFormEnabled(false);
     }
   });
@@ -144,27 +204,69 @@
 
   socket.on('user', (data) => {
     byId('num-users').textContent = data.currentUsers + ' users online';
-    const li = announcementItem(displayName(data) + (data.connected ? ' has joined the chat.' : ' has left the chat.'));
+    const li = announcementItem(displayName(data), data.connected ? ' has joined the chat.' : ' has left the chat.');
     announcedSinceConnect.push(li);
     appendToMessages(li);
   });
 
+  // Every (re)connection sends the last messages again. The page keeps what
+  // it shows and adds those it has not shown yet — the ones posted while it
+  // was away — before the announcements of this connection.
   socket.on('chat history', (list) => {
+    const items = Array.isArray(list) ? list : [];
     const messages = byId('messages');
-    messages.replaceChildren(); // a reconnect sends the history again
-    (Array.isArray(list) ? list : []).forEach((data) => { messages.appendChild(messageItem(data)); });
-    announcedSinceConnect.forEach((li) => { messages.appendChild(li); });
-    messages.scrollTop = messages.scrollHeight;
+    const shown = messages.querySelectorAll('li.message');
+    const shownKeys = new Set(Array.from(shown, (li) => li.dataset.key));
+    const lastTime = shown.length > 0 ? Date.parse(JSON.parse(shown[shown.length - 1].dataset.key)[0]) : -Infinity;
+    const follow = shown.length === 0 || isAtBottom(messages);
+    const missed = items.filter((data) => !shownKeys.has(messageKey(data)) && !(Date.parse(data.at) < lastTime));
+    missed.forEach(postedAfterAll);
+    const fresh = missed.map(messageItem);
+    announcedSinceConnect.forEach((li) => { li.remove(); });
+    messages.append(...fresh, ...announcedSinceConnect);
+    trimMessages(messages);
+    if (follow) {
+      scrollToBottom(messages);
+    }
   });
 
   socket.on('chat message', (data) => {
+    postedAfterAll(data);
     const li = messageItem(data);
     appendToMessages(li);
   });
 
   socket.on('error message', (data) => {
+    if (data && data.code === 'unauthorized') {
+      endedBySession = true; // the disconnect follows
+      return;
+    }
     showError(typeof data === 'string' ? data : String((data && data.error) || 'The server refused that.'));
   });
+
+  // Puts an unsent text back in the box, unless something new was typed.
+  function giveBack(text) {
+    if (!input.value) {
+      input.value = text;
+    }
+  }
+
+  // Texts given back because the connection dropped before the server
+  // confirmed them: the server may have posted them all the same. If one
+  // shows up as this user's message (in the history of the next connection,
+  // or live), it leaves the box again, so that it is not sent twice.
+  const unconfirmed = [];
+  function postedAfterAll(data) {
+    const i = data.username === me ? unconfirmed.indexOf(data.message) : -1;
+    if (i < 0) {
+      return;
+    }
+    unconfirmed.splice(i, 1);
+    if (input.value === data.message) {
+      input.value = '';
+      errorLine.hidden = true;
+    }
+  }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -180,12 +282,15 @@
       showError('Not connected — your message was not sent.');
       return;
     }
-    socket.emit('chat message', messageToSend, (res) => {
-      if (res && res.error) {
+    socket.timeout(SEND_TIMEOUT).emit('chat message', messageToSend, (err, res) => {
+      if (err) {
+        unconfirmed.push(messageToSend);
+        unconfirmed.splice(0, unconfirmed.length - 10); // the last few are enough
+        giveBack(messageToSend);
+        showError('The connection dropped before the server confirmed your message; it is back in the box.');
+      } else if (res && res.error) {
+        giveBack(messageToSend);
         showError(String(res.error));
-        if (!input.value) {
-          input.value = messageToSend; // give the text back so it is not lost
-        }
       }
     });
     input.value = '';

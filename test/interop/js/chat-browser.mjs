@@ -5,8 +5,9 @@
 //
 // Like client.mjs, it reads commands on stdin and prints reports on stdout,
 // one JSON object per line; "c" names the user (context). Commands:
-//   {"op":"open","c":"alice","width":1280,"height":800,"url":"…"}
-//       a new context with that viewport, its page at url (default BASE_URL/)
+//   {"op":"open","c":"alice","width":1280,"height":800,"url":"…","cookie":"name=value"}
+//       a new context with that viewport (and that cookie of BASE_URL), its
+//       page at url (default BASE_URL/)
 //   {"op":"tab","c":"alice-2","of":"alice","path":"/chat"}
 //       another page (tab) in alice's context, at BASE_URL + path
 //   {"op":"register","c":"alice","username":"…","password":"…"}
@@ -17,13 +18,17 @@
 //   {"op":"waitText","c":"alice","selector":"#num-users","text":"…"}
 //       waits until the element's trimmed textContent is text
 //   {"op":"waitItem","c":"alice","text":"…"}  waits for an #messages item with exactly that text
+//   {"op":"waitFor","c":"alice","expr":"…"}   waits until the expression is truthy in the page
 //   {"op":"eval","c":"alice","expr":"…"}      evaluates an expression in the page
 //   {"op":"viewport","c":"alice","width":390,"height":844}
 //   {"op":"screenshot","c":"alice","path":"/abs/file.png"}
+//   {"op":"offline","c":"alice","offline":true}  cuts alice's context off the network (or back on)
 //   {"op":"close","c":"alice"}                closes the tab, and the context if opened by "open"
 //
-// Reports: ready, opened, registered, sent, clicked, shown, eval, viewport,
-// screenshot, closed, console (the page's console messages), error.
+// Reports: ready, opened (n: the status, data: {csp: the page's
+// Content-Security-Policy header}), registered, sent, clicked, shown, eval,
+// viewport, screenshot, offline, closed, console (the page's console
+// messages; a content security policy violation is one too), error.
 import readline from "node:readline";
 import { chromium } from "playwright-core";
 
@@ -63,9 +68,15 @@ async function newPage(c, context, url, tab) {
   pg.setDefaultTimeout(20000);
   pg.on("console", (msg) => out({ t: "console", c, text: `${msg.type()}: ${msg.text()}` }));
   pg.on("pageerror", (err) => out({ t: "error", c, message: `page error: ${err.message}` }));
+  await pg.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} by ${e.blockedURI || "inline code"} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
   pages.set(c, { context, page: pg, tab });
   const res = await pg.goto(url);
-  return out({ t: "opened", c, n: res ? res.status() : 0, text: await pg.title() });
+  const csp = res ? (await res.allHeaders())["content-security-policy"] || "" : "";
+  return out({ t: "opened", c, n: res ? res.status() : 0, text: await pg.title(), data: { csp } });
 }
 
 function page(c) {
@@ -79,6 +90,10 @@ async function handle(cmd) {
   switch (cmd.op) {
     case "open": {
       const context = await browser.newContext({ viewport: { width: cmd.width || 1280, height: cmd.height || 800 } });
+      if (cmd.cookie) {
+        const eq = cmd.cookie.indexOf("=");
+        await context.addCookies([{ name: cmd.cookie.slice(0, eq), value: cmd.cookie.slice(eq + 1), url: base }]);
+      }
       return newPage(c, context, cmd.url || base + "/", false);
     }
     case "tab": {
@@ -120,6 +135,20 @@ async function handle(cmd) {
         cmd.text,
       );
       return out({ t: "shown", c, text: cmd.text });
+    case "waitFor": {
+      // Polled from here: waitForFunction would compile the expression in
+      // the page, which its content security policy forbids.
+      const pg = page(c);
+      const deadline = Date.now() + 20000;
+      while (!(await pg.evaluate(cmd.expr))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${cmd.expr}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return out({ t: "shown", c, text: cmd.expr });
+    }
+    case "offline":
+      await pages.get(c).context.setOffline(Boolean(cmd.offline));
+      return out({ t: "offline", c });
     case "eval":
       return out({ t: "eval", c, text: JSON.stringify(await page(c).evaluate(cmd.expr)) });
     case "viewport":

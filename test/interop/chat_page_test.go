@@ -1,0 +1,394 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"switchboard/chat/sqlite"
+)
+
+// The chat page (web/static/client.js) in Chromium, as its users live
+// through it: a conversation faster than they read, a network that goes
+// away and a server that restarts, a session that ends, names and messages
+// written to fool the eye.
+
+// chrome drives js/chat-browser.mjs on a program; each page is named by the
+// user (or tab) it belongs to.
+type chrome struct {
+	t *testing.T
+	b *node
+}
+
+func startChrome(t *testing.T, p *program) *chrome {
+	t.Helper()
+	requireChromium(t)
+	b := startNode(t, "chat-browser.mjs", p.URL)
+	b.timeout = 30 * time.Second // Chromium starts slowly on a busy machine
+	b.grace = 10 * time.Second
+	return &chrome{t: t, b: b}
+}
+
+func (c *chrome) do(cmd map[string]any, report string) *report {
+	c.t.Helper()
+	c.b.send(c.t, cmd)
+	return c.b.want(c.t, report, cmd["c"].(string))
+}
+
+// open opens a page in a browser context of its own; extra adds fields to
+// the command (url, cookie).
+func (c *chrome) open(page string, width, height int, extra map[string]any) *report {
+	c.t.Helper()
+	r := c.do(merge(map[string]any{"op": "open", "c": page, "width": width, "height": height}, extra), "opened")
+	if r.N != 200 {
+		c.t.Fatalf("opening %s's page: %s", page, r)
+	}
+	return r
+}
+
+// openChat opens /chat as the account (its session cookie) and waits until
+// the page is connected.
+func (c *chrome) openChat(p *program, a *account, width, height int) {
+	c.t.Helper()
+	c.open(a.Username, width, height, map[string]any{"url": p.URL + "/chat", "cookie": a.cookie(c.t)})
+	c.waitState(a.Username, "connected")
+}
+
+// register signs a user up through the form of / (the page lands on /chat)
+// and waits until the chat is connected.
+func (c *chrome) register(page string) {
+	c.t.Helper()
+	c.do(map[string]any{"op": "register", "c": page, "username": page, "password": "password of " + page}, "registered")
+	c.waitState(page, "connected")
+}
+
+func (c *chrome) send(page, text string) {
+	c.t.Helper()
+	c.do(map[string]any{"op": "send", "c": page, "text": text}, "sent")
+}
+
+func (c *chrome) waitText(page, selector, text string) {
+	c.t.Helper()
+	c.do(map[string]any{"op": "waitText", "c": page, "selector": selector, "text": text}, "shown")
+}
+
+func (c *chrome) waitItem(page, text string) {
+	c.t.Helper()
+	c.do(map[string]any{"op": "waitItem", "c": page, "text": text}, "shown")
+}
+
+// waitFor waits until the JavaScript expression is truthy in the page.
+func (c *chrome) waitFor(page, expr string) {
+	c.t.Helper()
+	c.do(map[string]any{"op": "waitFor", "c": page, "expr": expr}, "shown")
+}
+
+// waitState waits for the connection status (#connection's data-state):
+// connecting, connected, reconnecting or offline.
+func (c *chrome) waitState(page, state string) {
+	c.t.Helper()
+	c.waitFor(page, `document.getElementById("connection").dataset.state === `+strconv.Quote(state))
+}
+
+// eval returns the expression's value in the page, as JSON.
+func (c *chrome) eval(page, expr string) string {
+	c.t.Helper()
+	return c.do(map[string]any{"op": "eval", "c": page, "expr": expr}, "eval").Text
+}
+
+func (c *chrome) offline(page string, offline bool) {
+	c.t.Helper()
+	c.do(map[string]any{"op": "offline", "c": page, "offline": offline}, "offline")
+}
+
+// noConsoleErrors fails the test if a page logged an error (a content
+// security policy violation among them).
+func (c *chrome) noConsoleErrors() {
+	c.t.Helper()
+	c.b.none(c.t, 0, "a console error", func(r *report) bool {
+		return r.T == "console" && strings.HasPrefix(r.Text, "error")
+	})
+}
+
+// JavaScript read in the chat pages.
+const (
+	itemsJS        = `[...document.querySelectorAll("#messages li")].map((li) => li.textContent)`
+	messagesJS     = `[...document.querySelectorAll("#messages li.message")].map((li) => li.textContent)`
+	listAtBottomJS = `(() => { const l = document.getElementById("messages"); return l.scrollHeight - l.scrollTop - l.clientHeight < 2; })()`
+	boxJS          = `({input: document.getElementById("m").value, error: document.getElementById("chat-error").hidden ? "" : document.getElementById("chat-error").textContent})`
+)
+
+func lastItemIsJS(text string) string {
+	return `(() => { const li = document.querySelector("#messages li:last-child"); return li !== null && li.textContent === ` + strconv.Quote(text) + `; })()`
+}
+
+// A reader at the end of the list keeps seeing the newest message however
+// fast they come; one who scrolled up to read is left there; sending a
+// message brings its author back to the end. The page keeps the last 200
+// items of a long conversation, not all of them.
+func TestChatPageFollowsTheConversationInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	c := startChrome(t, p)
+	c.open("alice", 900, 420, nil) // room for a few messages only
+	c.open("bob", 900, 700, nil)
+	c.register("alice")
+	c.register("bob")
+	c.waitText("alice", "#num-users", "2 users online")
+
+	for i := 1; i <= 8; i++ { // as fast as bob can type them, within the rate limit's burst
+		c.send("bob", fmt.Sprintf("burst %d", i))
+	}
+	c.waitFor("alice", lastItemIsJS("bob: burst 8")+" && "+listAtBottomJS)
+
+	if got := c.eval("alice", `(() => {
+		const l = document.getElementById("messages");
+		l.scrollTo({top: 0, behavior: "instant"});
+		return l.scrollTop === 0 && l.scrollHeight > l.clientHeight;
+	})()`); got != "true" {
+		t.Fatalf("alice scrolling to the top of a list longer than its box: %s", got)
+	}
+	c.send("bob", "while alice reads older messages")
+	c.waitItem("alice", "bob: while alice reads older messages")
+	if got := c.eval("alice", `document.getElementById("messages").scrollTop`); got != "0" {
+		t.Errorf("alice's list moved to %s while she was reading at the top, want 0", got)
+	}
+	c.send("alice", "my reply")
+	c.waitFor("alice", lastItemIsJS("alice: my reply")+" && "+listAtBottomJS)
+	c.noConsoleErrors()
+
+	// 210 more messages, from 21 users (each within the rate limit's burst).
+	var names []string
+	for i := 1; i <= 21; i++ {
+		names = append(names, fmt.Sprintf("sender%02d", i))
+	}
+	n := startNode(t, "client.mjs")
+	var socks []*sock
+	for _, a := range register(t, p, names...) {
+		socks = append(socks, openSock(t, n, a.Username, p, a, nil))
+	}
+	seqs := map[*sock][]int{}
+	for _, s := range socks {
+		s.connected(t)
+		for i := 1; i <= 10; i++ {
+			seqs[s] = append(seqs[s], s.emit(t, fmt.Sprintf("%s says %d", s.c, i)))
+		}
+	}
+	for _, s := range socks {
+		for _, seq := range seqs[s] {
+			ackOf(t, n.ackOf(t, s.c, seq)).accepted(t, "a message of "+s.c)
+		}
+	}
+	c.send("bob", "the end")
+	c.waitItem("alice", "bob: the end")
+	if got := c.eval("alice", `(() => {
+		const items = [...document.querySelectorAll("#messages li")];
+		return {count: items.length, last: items[items.length - 1].textContent};
+	})()`); got != `{"count":200,"last":"bob: the end"}` {
+		t.Errorf("alice's list after 240 items: %s, want the last 200", got)
+	}
+	c.noConsoleErrors()
+}
+
+// When the network goes away the page says so, keeps what the user typed
+// and does not send it; when it comes back the page shows the messages it
+// missed, once, after those it had, and the right number of users online.
+// A message whose confirmation is lost with the connection comes back to
+// the input box, unless the server did post it. After a server restart
+// nothing is shown twice.
+func TestChatPageAcrossReconnectionsInChromium(t *testing.T) {
+	t.Parallel()
+	// A slower heartbeat than the other tests': a frozen server is noticed
+	// by the page after 1–2 s, time enough to send a message meanwhile.
+	p := startProgram(t, "--ping-interval", "1s", "--ping-timeout", "1s")
+	c := startChrome(t, p)
+	c.open("alice", 900, 700, nil)
+	c.open("bob", 900, 700, nil)
+	c.register("alice")
+	c.register("bob")
+	c.waitItem("alice", "bob has joined the chat.")
+	c.send("bob", "before 1")
+	c.send("bob", "before 2")
+	c.waitItem("alice", "bob: before 2")
+
+	c.offline("alice", true)
+	c.waitState("alice", "reconnecting")
+	c.waitText("bob", "#num-users", "1 users online")
+	c.send("alice", "typed while offline")
+	if got := c.eval("alice", boxJS); got != `{"input":"typed while offline","error":"Not connected — your message was not sent."}` {
+		t.Errorf("alice's input and error after sending while offline: %s", got)
+	}
+	c.send("bob", "while away 1")
+	c.send("bob", "while away 2")
+	c.waitItem("bob", "bob: while away 2")
+
+	c.offline("alice", false)
+	c.waitState("alice", "connected")
+	c.waitItem("alice", "bob: while away 2")
+	c.waitText("alice", "#num-users", "2 users online")
+	c.waitText("bob", "#num-users", "2 users online")
+	if got, want := c.eval("alice", itemsJS), `["alice has joined the chat.","bob has joined the chat.","bob: before 1","bob: before 2","bob: while away 1","bob: while away 2","alice has joined the chat."]`; got != want {
+		t.Errorf("alice's list after her network came back:\n got %s\nwant %s (what she had, what she missed, her return)", got, want)
+	}
+
+	// The server freezes just as alice sends: her page gives up on the
+	// connection before the message is confirmed.
+	c.eval("alice", `document.getElementById("m").value = ""`)
+	var resume sync.Once
+	cont := func() { resume.Do(func() { p.signal(t, syscall.SIGCONT) }) }
+	p.signal(t, syscall.SIGSTOP)
+	t.Cleanup(cont)
+	c.send("alice", "lost in transit")
+	c.waitState("alice", "reconnecting")
+	if got := c.eval("alice", `document.getElementById("m").value`); got != `"lost in transit"` {
+		t.Errorf("alice's input once the connection dropped before her message was confirmed: %s, want the message back", got)
+	}
+	cont()
+	c.waitState("alice", "connected")
+	// The server may have read the message before it noticed alice had
+	// gone (then it posted it, and her page shows it): in the list once, or
+	// in the box, never both nor neither.
+	c.waitFor("alice", `(() => {
+		const inBox = document.getElementById("m").value === "lost in transit";
+		const shown = [...document.querySelectorAll("#messages li")].filter((li) => li.textContent === "alice: lost in transit").length;
+		return shown + (inBox ? 1 : 0) === 1;
+	})()`)
+	c.waitState("bob", "connected")
+
+	p.stop(t)
+	c.waitState("alice", "reconnecting")
+	p.start(t)
+	for _, page := range []string{"alice", "bob"} {
+		c.waitState(page, "connected")
+	}
+	c.send("bob", "after the restart")
+	for _, page := range []string{"alice", "bob"} {
+		c.waitItem(page, "bob: after the restart")
+		c.waitText(page, "#num-users", "2 users online")
+	}
+	alice, bob := c.eval("alice", messagesJS), c.eval("bob", messagesJS)
+	want := `["bob: before 1","bob: before 2","bob: while away 1","bob: while away 2",` + `"bob: after the restart"]`
+	wantPosted := strings.Replace(want, `"bob: while away 2",`, `"bob: while away 2","alice: lost in transit",`, 1)
+	if alice != want && alice != wantPosted || bob != alice {
+		t.Errorf("messages after the restart:\nalice %s\n  bob %s\n want %s (or with alice's lost message after \"while away 2\")", alice, bob, want)
+	}
+}
+
+// Logging out elsewhere or a session expiring ends the chat page's
+// connection: the page says why, offers the way back to the login, and does
+// not keep trying — also when it learns it only on reconnecting.
+func TestChatPageWhenTheSessionEndsInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	accounts := register(t, p, "alice", "bob")
+	alice, bob := accounts[0], accounts[1]
+	c := startChrome(t, p)
+	c.openChat(p, alice, 900, 700)
+	c.openChat(p, bob, 900, 700)
+	const ended = `{"text":"Your session has ended (you logged out, or it expired). Log in again","link":"/","disabled":true}`
+	statusJS := `(() => {
+		const s = document.getElementById("connection"), a = s.querySelector("a");
+		return {text: s.textContent, link: a && a.getAttribute("href"), disabled: document.getElementById("m").disabled};
+	})()`
+
+	alice.logout(t) // in another tab of hers
+	c.waitState("alice", "offline")
+	if got := c.eval("alice", statusJS); got != ended {
+		t.Errorf("alice's chat page after she logged out elsewhere: %s, want %s", got, ended)
+	}
+
+	// bob's session ends while his page is offline: it learns it on
+	// reconnecting (connect_error "unauthorized").
+	c.offline("bob", true)
+	c.waitState("bob", "reconnecting")
+	bob.logout(t)
+	c.offline("bob", false)
+	c.waitState("bob", "offline")
+	if got := c.eval("bob", statusJS); got != ended {
+		t.Errorf("bob's chat page on reconnecting after his session ended: %s, want %s", got, ended)
+	}
+	c.do(map[string]any{"op": "click", "c": "bob", "selector": "#connection a", "url": p.URL + "/"}, "clicked")
+	c.waitFor("bob", `document.querySelector('form[action="/login"] input[name="username"]') !== null`)
+}
+
+// A display name (from GitHub) or a message with right-to-left text or
+// direction controls shows inside its own bidi isolate: it cannot reorder
+// the rest of the line and make someone appear to say something else. A
+// very long word wraps instead of widening the page.
+func TestChatPageKeepsNamesAndMessagesApartInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	accounts := register(t, p, "alice", "mallory")
+	alice, mallory := accounts[0], accounts[1]
+	const name = "Eve \u202E" // ends with RIGHT-TO-LEFT OVERRIDE
+	linkGitHubName(t, p, mallory.Username, name)
+
+	c := startChrome(t, p)
+	c.openChat(p, alice, 900, 700)
+	n := startNode(t, "client.mjs")
+	m := openSock(t, n, "mallory", p, mallory, nil)
+	m.connected(t)
+	c.waitItem("alice", name+" has joined the chat.")
+	m.send(t, "says hello").accepted(t, "mallory's message")
+	c.waitItem("alice", name+": says hello")
+	long := strings.Repeat("W", 400)
+	m.send(t, long).accepted(t, "mallory's long word")
+	c.waitItem("alice", name+": "+long)
+
+	// The characters of each item, left to right as drawn: the name, then
+	// ": says hello" and " has joined the chat." in reading order.
+	got := c.eval("alice", `(() => {
+		const charX = (li, i) => {
+			const w = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
+			for (let n = w.nextNode(); n; n = w.nextNode()) {
+				if (i < n.length) {
+					const r = document.createRange();
+					r.setStart(n, i);
+					r.setEnd(n, i + 1);
+					const b = r.getBoundingClientRect();
+					return b.left + b.width / 2;
+				}
+				i -= n.length;
+			}
+			return NaN;
+		};
+		const item = (text) => [...document.querySelectorAll("#messages li")].find((li) => li.textContent === text);
+		const leftToRight = (li, ...at) => at.every((i, k) => k === 0 || charX(li, at[k - 1]) < charX(li, i));
+		const name = `+strconv.Quote(name)+`, l = document.getElementById("messages");
+		return {
+			message: leftToRight(item(name + ": says hello"), 0, name.length, name.length + 2, name.length + 11),
+			announcement: leftToRight(item(name + " has joined the chat."), 0, name.length + 1, name.length + 20),
+			wraps: l.scrollWidth <= l.clientWidth && document.documentElement.scrollWidth <= window.innerWidth,
+		};
+	})()`)
+	if got != `{"message":true,"announcement":true,"wraps":true}` {
+		t.Errorf("alice's page with mallory's name %q: %s, want the name, then the rest in reading order, and no horizontal overflow", name, got)
+	}
+	c.noConsoleErrors()
+}
+
+// linkGitHubName gives the user the display name a GitHub login would,
+// writing to the program's database as its GitHub callback does.
+func linkGitHubName(t *testing.T, p *program, username, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	db := sqlite.NewDB(p.DB)
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	users := sqlite.NewUserService(db)
+	u, err := users.FindUserByUsername(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.LinkGitHub(ctx, u.ID, 4242, name); err != nil {
+		t.Fatal(err)
+	}
+}
