@@ -33,6 +33,7 @@ type report struct {
 	Name        string            `json:"name"`
 	Connected   bool              `json:"connected"`
 	Sid         string            `json:"sid"`
+	Eid         string            `json:"eid"` // connect: the Engine.IO session id
 	N           int               `json:"n"`
 	Text        string            `json:"text"`
 	Description string            `json:"description"`
@@ -209,6 +210,9 @@ type clientOpts struct {
 	// RetryAuth: on the first connect_error, set socket.auth to it and
 	// connect again at once (from the connect_error handler).
 	RetryAuth map[string]any
+	// AuthSeq makes auth a function: its i-th call (one per CONNECT)
+	// answers AuthSeq[i], the last one from then on.
+	AuthSeq []map[string]any
 }
 
 // reply says how the client answers an event the server emitted with an ack.
@@ -234,6 +238,9 @@ func (n *node) connect(t *testing.T, c, url string, o clientOpts) {
 	}
 	if o.RetryAuth != nil {
 		cmd["retryAuth"] = o.RetryAuth
+	}
+	if o.AuthSeq != nil {
+		cmd["authSeq"] = o.AuthSeq
 	}
 	if o.SameManagerAs != "" {
 		cmd["sameManagerAs"] = o.SameManagerAs
@@ -265,6 +272,32 @@ func (n *node) emitAck(t *testing.T, c string, timeout time.Duration, event stri
 	seq := n.seq
 	n.mu.Unlock()
 	n.send(t, map[string]any{"op": "emit", "c": c, "event": event, "args": nonNil(args), "ack": true, "seq": seq, "timeout": timeout.Milliseconds()})
+	return seq
+}
+
+// emitFlags are the client's emit modifiers (see emitFlagged).
+type emitFlags struct {
+	Volatile bool          // socket.volatile
+	Compress *bool         // socket.compress(…)
+	Timeout  time.Duration // socket.timeout(ms)
+	Ack      bool          // a callback as last argument
+	WithAck  bool          // socket.emitWithAck (a Promise)
+}
+
+// emitFlagged makes socket c emit event with the modifiers f and returns
+// the sequence number of its ack report (when f asks for one).
+func (n *node) emitFlagged(t *testing.T, c string, f emitFlags, event string, args ...any) int {
+	t.Helper()
+	n.mu.Lock()
+	n.seq++
+	seq := n.seq
+	n.mu.Unlock()
+	cmd := map[string]any{"op": "emit", "c": c, "event": event, "args": nonNil(args), "seq": seq,
+		"ack": f.Ack, "withAck": f.WithAck, "volatile": f.Volatile, "timeout": f.Timeout.Milliseconds()}
+	if f.Compress != nil {
+		cmd["compress"] = *f.Compress
+	}
+	n.send(t, cmd)
 	return seq
 }
 

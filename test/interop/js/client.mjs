@@ -14,17 +14,26 @@
 //       {"args":[...]} | {"echo":true} | {..., "delay": ms}. Events without a
 //       spec are reported and never acknowledged. With "retryAuth", the first
 //       connect_error sets socket.auth to it and calls socket.connect() at once.
-//   {"op":"emit","c":"a","event":"e","args":[...],"ack":true,"seq":1,"timeout":ms}
+//       With "authSeq" (a list), opts.auth is a function that answers the
+//       i-th CONNECT with authSeq[i] (the last one from then on) and reports
+//       auth_called.
+//   {"op":"emit","c":"a","event":"e","args":[...],"ack":true,"seq":1,"timeout":ms,
+//    "withAck":true,"volatile":true,"compress":false}
+//       With "withAck" the emit is socket.emitWithAck (a Promise; a rejection
+//       is reported as the ack's error); "volatile" and "compress" set those
+//       flags.
 //   {"op":"burst","c":"a","event":"e","count":N,"interval":ms,"binaryEvery":K}
 //       emits event with i = 0…N-1 and the transport, one every interval ms
 //       (every K-th with a Buffer [i&255,1,2,3] too), then reports burst_done
 //   {"op":"disconnect","c":"a"}   socket.disconnect()
 //   {"op":"reconnect","c":"a","auth":{...}}   socket.connect(), with new auth if given
 //   {"op":"transport","c":"a"}    reports the engine's current transport
+//   {"op":"closeManager","c":"a"} socket.io.disconnect(): closes the Manager
+//       and with it every socket on its connection
 //
 // Reports: ready, open, upgrade, connect, connect_error, disconnect, event,
 // ack, burst_done, reconnect_attempt, reconnect_error, reconnect, transport,
-// error.
+// auth_called, error.
 import readline from "node:readline";
 import { io } from "socket.io-client";
 
@@ -93,6 +102,14 @@ function watchManager(c, s) {
 
 function connect(cmd) {
   const opts = { forceNew: true, ...(cmd.opts || {}) };
+  if (cmd.authSeq) {
+    let i = 0;
+    opts.auth = (cb) => {
+      const a = cmd.authSeq[Math.min(i, cmd.authSeq.length - 1)];
+      out({ t: "auth_called", c: cmd.c, n: ++i });
+      cb(a);
+    };
+  }
   let s;
   if (cmd.sameManagerAs) {
     const other = sockets.get(cmd.sameManagerAs);
@@ -106,7 +123,7 @@ function connect(cmd) {
   const c = cmd.c;
   const replies = cmd.replies || {};
 
-  s.on("connect", () => out({ t: "connect", c, sid: s.id, transport: transportOf(s) }));
+  s.on("connect", () => out({ t: "connect", c, sid: s.id, transport: transportOf(s), eid: s.io.engine.id }));
   let retryAuth = cmd.retryAuth;
   s.on("connect_error", (err) => {
     out({ t: "connect_error", c, message: err.message, data: enc(err.data), active: s.active });
@@ -134,7 +151,16 @@ function connect(cmd) {
 function emit(cmd) {
   const s = socket(cmd.c);
   const args = dec(cmd.args || []);
-  const target = cmd.timeout ? s.timeout(cmd.timeout) : s;
+  let target = cmd.timeout ? s.timeout(cmd.timeout) : s;
+  if (cmd.volatile) target = target.volatile;
+  if (cmd.compress !== undefined) target = target.compress(cmd.compress);
+  if (cmd.withAck) {
+    target.emitWithAck(cmd.event, ...args).then(
+      (res) => out({ t: "ack", c: cmd.c, seq: cmd.seq, error: null, args: enc([res]), transport: transportOf(s) }),
+      (err) => out({ t: "ack", c: cmd.c, seq: cmd.seq, error: String(err && err.message), args: [], transport: transportOf(s) }),
+    );
+    return;
+  }
   if (!cmd.ack) {
     target.emit(cmd.event, ...args);
     return;
@@ -143,6 +169,8 @@ function emit(cmd) {
     if (cmd.timeout) {
       const [err, ...rest] = res;
       out({ t: "ack", c: cmd.c, seq: cmd.seq, error: err ? err.message : null, args: enc(rest), transport: transportOf(s) });
+    } else if (res[0] instanceof Error) { // with the retries option callbacks are error-first
+      out({ t: "ack", c: cmd.c, seq: cmd.seq, error: res[0].message, args: enc(res.slice(1)), transport: transportOf(s) });
     } else {
       out({ t: "ack", c: cmd.c, seq: cmd.seq, error: null, args: enc(res), transport: transportOf(s) });
     }
@@ -187,6 +215,8 @@ function handle(cmd) {
       const s = socket(cmd.c);
       return out({ t: "transport", c: cmd.c, name: transportOf(s), connected: s.connected });
     }
+    case "closeManager":
+      return socket(cmd.c).io.disconnect();
     default:
       throw new Error(`unknown op ${JSON.stringify(cmd.op)}`);
   }
