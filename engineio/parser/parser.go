@@ -44,7 +44,8 @@ func (t Type) Valid() bool { return t <= Noop }
 // Separator joins packets in an HTTP long-polling payload (ASCII record separator).
 const Separator byte = 0x1e
 
-// binaryPrefix marks a base64-encoded binary message in a polling payload.
+// binaryPrefix marks a base64-encoded binary message: in a polling payload,
+// and in a WebSocket text frame of a client that forces base64.
 const binaryPrefix byte = 'b'
 
 // ErrInvalidPacket is wrapped by every decoding error.
@@ -71,12 +72,26 @@ func AppendPacket(dst []byte, p Packet) []byte {
 
 // DecodePacket decodes the content of one WebSocket frame. binary tells
 // whether the frame was a binary frame; binary frames are always messages.
-// Text packets must be valid UTF-8 and start with a known type digit.
+// Text packets must be valid UTF-8 and start with a known type digit, or be
+// 'b' followed by standard base64: a binary message sent as text, as the
+// client does with forceBase64 (the data is then newly allocated).
 func DecodePacket(frame []byte, binary bool) (Packet, error) {
 	if binary {
 		return Packet{Type: Message, Data: frame, Binary: true}, nil
 	}
+	if len(frame) > 0 && frame[0] == binaryPrefix {
+		return decodeBase64(frame[1:])
+	}
 	return decodeText(frame)
+}
+
+// decodeBase64 decodes the base64 text of a binary message.
+func decodeBase64(b []byte) (Packet, error) {
+	data, err := base64.StdEncoding.AppendDecode(nil, b)
+	if err != nil {
+		return Packet{}, fmt.Errorf("%w: bad base64 in binary packet: %v", ErrInvalidPacket, err)
+	}
+	return Packet{Type: Message, Data: data, Binary: true}, nil
 }
 
 func decodeText(b []byte) (Packet, error) {
@@ -147,11 +162,7 @@ func DecodePayload(body []byte, fn func(Packet) error) error {
 
 func decodePayloadPacket(b []byte) (Packet, error) {
 	if len(b) > 0 && b[0] == binaryPrefix {
-		data, err := base64.StdEncoding.AppendDecode(nil, b[1:])
-		if err != nil {
-			return Packet{}, fmt.Errorf("%w: bad base64 in binary packet: %v", ErrInvalidPacket, err)
-		}
-		return Packet{Type: Message, Data: data, Binary: true}, nil
+		return decodeBase64(b[1:])
 	}
 	return decodeText(b)
 }

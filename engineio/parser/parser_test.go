@@ -33,8 +33,20 @@ func TestDecodePacketTreatsBinaryFramesAsMessages(t *testing.T) {
 	}
 }
 
+// A client with forceBase64 sends binary messages over WebSocket as text
+// frames "b<base64>", which Node's engine.io-parser reads as binary
+// messages.
+func TestDecodePacketReadsBase64TextFramesAsBinaryMessages(t *testing.T) {
+	for in, want := range map[string][]byte{"bAQID": {1, 2, 3}, "bAAEC/v8=": {0, 1, 2, 254, 255}, "b": {}} {
+		p, err := DecodePacket([]byte(in), false)
+		if err != nil || p.Type != Message || !p.Binary || !bytes.Equal(p.Data, want) {
+			t.Errorf("%q: got %+v, %v; want the binary message % x", in, p, err, want)
+		}
+	}
+}
+
 func TestDecodePacketRejectsMalformedText(t *testing.T) {
-	for _, in := range []string{"", "a", "7", "/", "abc", "4\xff\xfe"} {
+	for _, in := range []string{"", "a", "7", "/", "abc", "4\xff\xfe", "b!!", "bAQI"} {
 		if _, err := DecodePacket([]byte(in), false); !errors.Is(err, ErrInvalidPacket) {
 			t.Errorf("%q: want ErrInvalidPacket, got %v", in, err)
 		}
@@ -148,11 +160,19 @@ func FuzzDecodePacket(f *testing.F) {
 	f.Add([]byte("4hello"), false)
 	f.Add([]byte{1, 2}, true)
 	f.Add([]byte("2probe"), false)
+	f.Add([]byte("bAQID"), false)
 	f.Fuzz(func(t *testing.T, frame []byte, binary bool) {
 		p, err := DecodePacket(frame, binary)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidPacket) {
 				t.Fatalf("error does not wrap ErrInvalidPacket: %v", err)
+			}
+			return
+		}
+		if !binary && len(frame) > 0 && frame[0] == 'b' { // base64 text: any valid spelling
+			again, err := DecodePacket(AppendPayloadPacket(nil, p), false)
+			if err != nil || !again.Binary || !bytes.Equal(again.Data, p.Data) {
+				t.Fatalf("round trip of %q: %+v, %v", frame, again, err)
 			}
 			return
 		}

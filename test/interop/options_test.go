@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -138,6 +139,59 @@ func TestCustomPath(t *testing.T) {
 		t.Errorf("default path: connect_error %q", ce.Message)
 	}
 	reg.connections.none(t, 0, "connection on the default path")
+}
+
+// With forceBase64 the client sends binary as base64 text: "b…" packets in
+// polling payloads, and "b…" text frames over WebSocket (where it also asks
+// for b64=1). Binary arrives intact both ways, over each transport and
+// across the upgrade.
+func TestForceBase64(t *testing.T) {
+	t.Parallel()
+	for _, transports := range [][]string{{"polling"}, {"websocket"}, {"polling", "websocket"}} {
+		want := transports[len(transports)-1]
+		t.Run(want+"-from-"+transports[0], func(t *testing.T) {
+			t.Parallel()
+			srv, reg := echoServer(t, nil, nil)
+			n := startNode(t, "client.mjs")
+			n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"transports": transports, "forceBase64": true})})
+			if len(transports) == 2 {
+				n.want(t, "upgrade", "a")
+			}
+			s := reg.get(t, "a")
+			if q := s.Handshake().Query(); q.Get("b64") != "1" {
+				t.Errorf("Handshake().Query() = %v, want b64=1", q)
+			}
+			n.event(t, "a", "welcome")
+
+			payload := []byte{0, 1, 2, 254, 255}
+			seq := n.emitAck(t, "a", 0, "echo", payload, "text ✓", largeBinary(3000))
+			got := reg.event(t, "a", "echo")
+			if got.Transport != want {
+				t.Errorf("server got the event over %s", got.Transport)
+			}
+			if b, err := got.Event.Args.Bytes(0); err != nil || !bytes.Equal(b, payload) {
+				t.Errorf("server got % x, %v", b, err)
+			}
+			if b, err := got.Event.Args.Bytes(2); err != nil || !bytes.Equal(b, largeBinary(3000)) {
+				t.Errorf("server got %d bytes, %v", len(b), err)
+			}
+			ack := n.ackOf(t, "a", seq)
+			sameArgs(t, ack, payload, "text ✓", largeBinary(3000))
+			sameArgs(t, n.event(t, "a", "echo"), payload, "text ✓", largeBinary(3000))
+
+			if err := s.Emit("from go", []byte{9, 8, 7}); err != nil {
+				t.Fatal(err)
+			}
+			ev := n.event(t, "a", "from go")
+			sameArgs(t, ev, []byte{9, 8, 7})
+			if typ := binType(ev.arg(t, 0)); typ != "Buffer" {
+				t.Errorf("binary arrived as %s", typ)
+			}
+			roundTrip(t, n, reg, "a", want)
+			n.none(t, 0, "a disconnection", func(r *report) bool { return r.T == "disconnect" })
+			reg.gone.none(t, 0, "disconnection")
+		})
+	}
 }
 
 // With upgrade: false the client stays on polling though the server offers
