@@ -85,18 +85,35 @@ func (a Args) String(i int) (string, error) {
 }
 
 // Values returns the arguments ready to be emitted again unchanged: JSON
-// arguments as json.RawMessage, binary ones as []byte. Use it to relay an
-// event: s.To(room).Emit(e.Name, e.Args.Values()...).
+// arguments as json.RawMessage, binary ones as []byte, and JSON arguments
+// with binary values inside (a Buffer in an object) as values that Emit and
+// Ack send with those binary values as attachments again (other encoders,
+// such as encoding/json, see them as base64 strings, as Decode does). Use it
+// to relay an event: s.To(room).Emit(e.Name, e.Args.Values()...).
 func (a Args) Values() []any {
 	out := make([]any, len(a.raw))
 	for i, raw := range a.raw {
 		if n, ok := parser.IsPlaceholder(raw); ok && n < len(a.attachments) {
 			out[i] = a.attachments[n]
+		} else if len(a.attachments) > 0 && parser.ContainsPlaceholder(raw) {
+			out[i] = withBinary{raw: raw, attachments: a.attachments}
 		} else {
 			out[i] = json.RawMessage(raw)
 		}
 	}
 	return out
+}
+
+// withBinary is a received JSON value whose placeholders name attachments
+// (see Values).
+type withBinary struct {
+	raw         []byte
+	attachments [][]byte
+}
+
+// MarshalJSON returns the value with its binary values as base64 strings.
+func (w withBinary) MarshalJSON() ([]byte, error) {
+	return parser.ReplacePlaceholders(w.raw, w.attachments)
 }
 
 // Bytes returns binary argument i.
@@ -189,6 +206,12 @@ func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
 			return dst, atts, fmt.Errorf("socketio: json.RawMessage argument is not valid JSON")
 		}
 		return append(dst, x...), atts, nil
+	case withBinary:
+		dst, atts, err := parser.AppendRelinked(dst, x.raw, x.attachments, atts)
+		if err != nil {
+			return dst, atts, fmt.Errorf("socketio: encoding argument: %w", err)
+		}
+		return dst, atts, nil
 	}
 	if tree, ok, err := binaryTree(v); err != nil {
 		return dst, atts, fmt.Errorf("socketio: encoding argument: %w", err)
@@ -209,7 +232,7 @@ func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
 // and []any values.
 func containsBinary(v any) bool {
 	switch x := v.(type) {
-	case []byte:
+	case []byte, withBinary:
 		return true
 	case map[string]any:
 		for _, e := range x {

@@ -153,3 +153,46 @@ func TestBinaryInMapsWithNonStringKeysBecomesAttachments(t *testing.T) {
 		}
 	}
 }
+
+// Values relays binary values wherever they are: a Buffer inside an object
+// or array is sent again as an attachment of the new packet (numbered in
+// that packet), not as a placeholder naming an attachment it no longer has.
+func TestValuesRelaysNestedBinary(t *testing.T) {
+	in, err := argsFrom([]byte(`["relay",{"blob":{"_placeholder":true,"num":1},"n":12345678901234567890,"s":"ü\u2028"},[1,{"_placeholder":true,"num":2}],{"_placeholder":true,"num":0}]`),
+		[][]byte{{0xa}, {0xb}, {0xc}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, atts, err := eventData("relay", in.Values())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `["relay",{"blob":{"_placeholder":true,"num":0},"n":12345678901234567890,"s":"ü\u2028"},[1,{"_placeholder":true,"num":1}],{"_placeholder":true,"num":2}]`
+	if string(data) != want {
+		t.Fatalf("got  %s\nwant %s", data, want)
+	}
+	if fmt.Sprint(atts) != "[[11] [12] [10]]" {
+		t.Fatalf("attachments %v, want [[11] [12] [10]]", atts)
+	}
+	// the relayed packet decodes to what came in
+	out, err := argsFrom(data, atts, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in.Len() {
+		var a, b any
+		if err := in.Decode(i, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Decode(i, &b); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("argument %d: relayed %v, received %v", i, b, a)
+		}
+	}
+	// encoding/json sees the binary values as Decode does: base64 strings
+	if b, err := json.Marshal(in.Values()[0]); err != nil || !strings.Contains(string(b), `"blob":"Cw=="`) {
+		t.Errorf("json.Marshal: %s, %v", b, err)
+	}
+}

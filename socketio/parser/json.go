@@ -494,6 +494,45 @@ func IsPlaceholder(raw []byte) (num int, ok bool) {
 	return 0, false
 }
 
+// ContainsPlaceholder reports whether raw, one valid JSON value, holds a
+// placeholder object anywhere (see IsPlaceholder).
+func ContainsPlaceholder(raw []byte) bool {
+	var marks markList
+	return placeholders(&marks, raw) == nil && marks.len() > 0
+}
+
+// AppendRelinked appends raw, one JSON value whose placeholder objects name
+// attachments, to dst with every placeholder replaced by one naming len(out),
+// the attachment's position in the packet being built, and appends that
+// attachment to out. The rest of raw is copied unchanged. It is how a
+// received value holding binary data is sent again in another packet.
+//
+// It returns dst and out unchanged and an error wrapping ErrInvalidPacket
+// when raw is not valid JSON or a placeholder's num is not an index into
+// attachments.
+func AppendRelinked(dst, raw []byte, attachments, out [][]byte) ([]byte, [][]byte, error) {
+	var marks markList
+	if err := placeholders(&marks, raw); err != nil {
+		return dst, out, err
+	}
+	for i := range marks.len() {
+		if err := marks.at(i).check(len(attachments)); err != nil {
+			return dst, out, err
+		}
+	}
+	prev := 0
+	for i := range marks.len() {
+		m := marks.at(i)
+		dst = append(dst, raw[prev:m.start]...)
+		dst = append(dst, `{"_placeholder":true,"num":`...)
+		dst = strconv.AppendInt(dst, int64(len(out)), 10)
+		dst = append(dst, '}')
+		out = append(out, attachments[m.num])
+		prev = m.end
+	}
+	return append(dst, raw[prev:]...), out, nil
+}
+
 // ReplacePlaceholders returns raw, one JSON value, with every placeholder
 // object in it (see IsPlaceholder) replaced by a JSON string holding the
 // standard base64 encoding of the attachment it names, which is how

@@ -208,3 +208,29 @@ func TestReplacePlaceholdersHandlesManyPlaceholders(t *testing.T) {
 		t.Fatalf("got %s, %v\nwant %s", got, err, want.String())
 	}
 }
+
+func TestAppendRelinkedRenumbersPlaceholdersForTheNewPacket(t *testing.T) {
+	raw := []byte(`{"a":{"num":1,"_placeholder":true,"x":[{"_placeholder":true,"num":9}]},"b":[ {"_placeholder":true,"num":0} ],"c":"\u00fc"}`)
+	dst, out, err := AppendRelinked([]byte(`[`), raw, [][]byte{{0}, {1}}, [][]byte{{7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the placeholder replaces the whole object (inner ones are forgotten,
+	// as by the reference parser); everything else is kept byte for byte
+	want := `[{"a":{"_placeholder":true,"num":1},"b":[ {"_placeholder":true,"num":2} ],"c":"\u00fc"}`
+	if string(dst) != want || len(out) != 3 || out[1][0] != 1 || out[2][0] != 0 {
+		t.Fatalf("got %s %v\nwant %s [[7] [1] [0]]", dst, out, want)
+	}
+	if !ContainsPlaceholder(raw) || ContainsPlaceholder([]byte(`{"_placeholder":false}`)) {
+		t.Fatal("ContainsPlaceholder")
+	}
+}
+
+func TestAppendRelinkedRejectsBadPlaceholders(t *testing.T) {
+	for _, in := range []string{`[{"_placeholder":true,"num":1}]`, `[{"_placeholder":true}]`, `[1,]`} {
+		dst, out, err := AppendRelinked([]byte("x"), []byte(in), [][]byte{{1}}, nil)
+		if !errors.Is(err, ErrInvalidPacket) || string(dst) != "x" || out != nil {
+			t.Errorf("%q: %q %v, %v; want ErrInvalidPacket and nothing appended", in, dst, out, err)
+		}
+	}
+}

@@ -144,7 +144,7 @@ func TestCustomPath(t *testing.T) {
 // With forceBase64 the client sends binary as base64 text: "b…" packets in
 // polling payloads, and "b…" text frames over WebSocket (where it also asks
 // for b64=1). Binary arrives intact both ways, over each transport and
-// across the upgrade.
+// across the upgrade, also inside objects relayed with Args.Values.
 func TestForceBase64(t *testing.T) {
 	t.Parallel()
 	for _, transports := range [][]string{{"polling"}, {"websocket"}, {"polling", "websocket"}} {
@@ -164,7 +164,7 @@ func TestForceBase64(t *testing.T) {
 			n.event(t, "a", "welcome")
 
 			payload := []byte{0, 1, 2, 254, 255}
-			seq := n.emitAck(t, "a", 0, "echo", payload, "text ✓", largeBinary(3000))
+			seq := n.emitAck(t, "a", 0, "echo", payload, "text ✓", map[string]any{"blob": largeBinary(3000)})
 			got := reg.event(t, "a", "echo")
 			if got.Transport != want {
 				t.Errorf("server got the event over %s", got.Transport)
@@ -172,12 +172,15 @@ func TestForceBase64(t *testing.T) {
 			if b, err := got.Event.Args.Bytes(0); err != nil || !bytes.Equal(b, payload) {
 				t.Errorf("server got % x, %v", b, err)
 			}
-			if b, err := got.Event.Args.Bytes(2); err != nil || !bytes.Equal(b, largeBinary(3000)) {
-				t.Errorf("server got %d bytes, %v", len(b), err)
+			var obj struct {
+				Blob []byte `json:"blob"`
+			}
+			if err := got.Event.Args.Decode(2, &obj); err != nil || !bytes.Equal(obj.Blob, largeBinary(3000)) {
+				t.Errorf("server got a nested blob of %d bytes, %v", len(obj.Blob), err)
 			}
 			ack := n.ackOf(t, "a", seq)
-			sameArgs(t, ack, payload, "text ✓", largeBinary(3000))
-			sameArgs(t, n.event(t, "a", "echo"), payload, "text ✓", largeBinary(3000))
+			sameArgs(t, ack, payload, "text ✓", map[string]any{"blob": largeBinary(3000)})
+			sameArgs(t, n.event(t, "a", "echo"), payload, "text ✓", map[string]any{"blob": largeBinary(3000)})
 
 			if err := s.Emit("from go", []byte{9, 8, 7}); err != nil {
 				t.Fatal(err)
