@@ -281,7 +281,28 @@ func TestUnknownSIDIsRefused(t *testing.T) {
 
 func TestPathsOutsideThePrefixAre404(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
-	if code, _, _ := do(t, "GET", ts.http.URL+"/other/?EIO=4&transport=polling", ""); code != 404 {
-		t.Fatalf("%d", code)
+	for _, path := range []string{"/other/", "/engine.iox", "/engine.iox/", "/engine", "/"} {
+		if code, _, _ := do(t, "GET", ts.http.URL+path+"?EIO=4&transport=polling", ""); code != 404 {
+			t.Errorf("%s: %d", path, code)
+		}
+	}
+}
+
+// The client's addTrailingSlash: false asks for the path without its
+// trailing slash (/engine.io?EIO=4…): the handshake and the session's
+// requests are answered there too.
+func TestPathWithoutTrailingSlashIsAnswered(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	base := ts.http.URL + "/engine.io?"
+	code, body, _ := do(t, "GET", base+"EIO=4&transport=polling", "")
+	if code != 200 || !strings.HasPrefix(body, `0{"sid":"`) {
+		t.Fatalf("handshake: %d %s", code, body)
+	}
+	sid := body[len(`0{"sid":"`) : strings.IndexByte(body[len(`0{"sid":"`):], '"')+len(`0{"sid":"`)]
+	if code, body, _ := do(t, "POST", base+"EIO=4&transport=polling&sid="+sid, "4hello"); code != 200 || body != "ok" {
+		t.Fatalf("POST: %d %s", code, body)
+	}
+	if code, body, _ := do(t, "GET", base+"EIO=4&transport=polling&sid="+sid, ""); code != 200 || body != "4hello" {
+		t.Fatalf("GET: %d %s", code, body)
 	}
 }

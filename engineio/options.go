@@ -15,8 +15,11 @@ const (
 // Options configure a Server. A nil *Options, and every zero field, mean
 // the Node.js engine.io defaults.
 type Options struct {
-	// Path is the URL path prefix the server answers (default "/engine.io/").
-	// Requests outside it get 404.
+	// Path is the URL path prefix the server answers (default "/engine.io/";
+	// a trailing slash is added). The path without its trailing slash
+	// ("/engine.io?EIO=4…", what the client's addTrailingSlash: false asks
+	// for) is answered too, as Node does with its addTrailingSlash: false.
+	// Requests outside both get 404.
 	Path string
 	// Transports lists the enabled transports, from TransportPolling and
 	// TransportWebSocket (default both).

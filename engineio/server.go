@@ -69,9 +69,10 @@ func (srv *Server) Session(id string) (*Session, bool) {
 	return s, s != nil
 }
 
-// ServeHTTP answers Engine.IO requests under the server's path.
+// ServeHTTP answers Engine.IO requests under the server's path, and at the
+// path without its trailing slash (see Options.Path).
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, srv.cfg.Path) {
+	if p := r.URL.Path; !strings.HasPrefix(p, srv.cfg.Path) && p != srv.cfg.Path[:len(srv.cfg.Path)-1] {
 		http.NotFound(w, r)
 		return
 	}

@@ -36,7 +36,10 @@ import (
 // Options configure a Server. A nil *Options, and every zero field, mean
 // Node's defaults.
 type Options struct {
-	// Path is where the server answers (default "/socket.io/").
+	// Path is where the server answers (default "/socket.io/"; a trailing
+	// slash is added). The path without its trailing slash is answered too,
+	// for clients with addTrailingSlash: false: with an http.ServeMux, mount
+	// the server at both ("/socket.io" and "/socket.io/").
 	Path string
 	// ConnectTimeout closes connections that join no namespace in time
 	// (default 45 s).

@@ -141,6 +141,44 @@ func TestCustomPath(t *testing.T) {
 	reg.connections.none(t, 0, "connection on the default path")
 }
 
+// With addTrailingSlash: false the client asks for /socket.io?EIO=4… (no
+// slash after the path). The server answers it as the path with its slash,
+// over both transports and through the upgrade, on the default path and a
+// custom one. (Node answers it only when its server is also given
+// addTrailingSlash: false; a Go server accepting both costs nothing.)
+func TestClientAddTrailingSlashFalse(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"", "/realtime/"} {
+		name := path
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			opts := options()
+			opts.Path = path
+			srv, reg, log := loggedEchoServer(t, opts)
+			clientPath := "/socket.io"
+			if path != "" {
+				clientPath = "/realtime"
+			}
+			n := startNode(t, "client.mjs")
+			n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"path": clientPath, "addTrailingSlash": false})})
+			n.want(t, "upgrade", "a")
+			roundTrip(t, n, reg, "a", "websocket")
+			reqs := log.all()
+			for _, u := range reqs {
+				if u.Path != clientPath {
+					t.Errorf("request for %s, want path %s", u, clientPath)
+				}
+			}
+			if len(reqs) < 3 { // handshake, CONNECT, poll, upgrade…
+				t.Errorf("only %d requests", len(reqs))
+			}
+		})
+	}
+}
+
 // With forceBase64 the client sends binary as base64 text: "b…" packets in
 // polling payloads, and "b…" text frames over WebSocket (where it also asks
 // for b64=1). Binary arrives intact both ways, over each transport and
