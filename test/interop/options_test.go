@@ -3,10 +3,12 @@ package interop
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -396,27 +398,37 @@ func TestVolatileEmits(t *testing.T) {
 }
 
 // socket.compress(false) and compress(true) over a WebSocket with
-// per-message deflate negotiated: the server reads both kinds of frames.
+// per-message deflate negotiated: the server reads both kinds of frames. A
+// client with perMessageDeflate: false gets no compression and works too.
 func TestClientCompressFlag(t *testing.T) {
 	t.Parallel()
-	opts := options()
-	opts.Engine.PerMessageDeflate = &engineio.PerMessageDeflate{}
-	srv, reg := echoServer(t, opts, nil)
-	n := startNode(t, "client.mjs")
-	n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"transports": []string{"websocket"}})})
-	if ext := reg.get(t, "a").Handshake().Headers.Get("Sec-WebSocket-Extensions"); ext != "" {
-		t.Logf("Sec-WebSocket-Extensions kept in the handshake headers: %q", ext)
-	}
-	n.event(t, "a", "welcome")
-	big := largeString(50_000)
-	for _, compress := range []bool{false, true} {
-		seq := n.emitFlagged(t, "a", emitFlags{Compress: &compress, Ack: true}, "echo", big, compress)
-		got := reg.event(t, "a", "echo")
-		if str, err := got.Event.Args.String(0); err != nil || str != big {
-			t.Fatalf("compress(%v): server got %d bytes, %v", compress, len(str), err)
-		}
-		sameArgs(t, n.ackOf(t, "a", seq), big, compress)
-		sameArgs(t, n.event(t, "a", "echo"), big, compress)
+	for _, deflate := range []bool{true, false} {
+		t.Run(fmt.Sprintf("perMessageDeflate-%v", deflate), func(t *testing.T) {
+			t.Parallel()
+			opts := options()
+			opts.Engine.PerMessageDeflate = &engineio.PerMessageDeflate{}
+			srv, reg := echoServer(t, opts, nil)
+			n := startNode(t, "client.mjs")
+			copts := map[string]any{"transports": []string{"websocket"}}
+			if !deflate {
+				copts["perMessageDeflate"] = false
+			}
+			n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", copts)})
+			n.event(t, "a", "welcome")
+			if ext := n.transport(t, "a").Text; strings.Contains(ext, "permessage-deflate") != deflate {
+				t.Fatalf("negotiated extensions %q", ext)
+			}
+			big := largeString(50_000)
+			for _, compress := range []bool{false, true} {
+				seq := n.emitFlagged(t, "a", emitFlags{Compress: &compress, Ack: true}, "echo", big, compress)
+				got := reg.event(t, "a", "echo")
+				if str, err := got.Event.Args.String(0); err != nil || str != big {
+					t.Fatalf("compress(%v): server got %d bytes, %v", compress, len(str), err)
+				}
+				sameArgs(t, n.ackOf(t, "a", seq), big, compress)
+				sameArgs(t, n.event(t, "a", "echo"), big, compress)
+			}
+		})
 	}
 }
 
@@ -567,11 +579,12 @@ func TestClientAuthFunction(t *testing.T) {
 }
 
 // Sockets of one Manager share a connection: io(url) without forceNew
-// reuses the cached Manager for another namespace (multiplexing), forceNew
-// gets a connection of its own. Closing the Manager (socket.io.disconnect())
+// reuses the cached Manager for another namespace (multiplexing); forceNew
+// and multiplex: false get a connection of their own. Closing the Manager (socket.io.disconnect())
 // disconnects its sockets ("forced close" for the client, "transport
 // close" for the server, as with Node); socket.connect() then opens a new
-// connection, on which both sockets connect again, as with Node.
+// connection, on which both sockets connect again, as with Node, and what
+// was emitted meanwhile arrives.
 func TestClientManagerMultiplexing(t *testing.T) {
 	t.Parallel()
 	for _, transport := range []string{"polling", "websocket"} {
@@ -589,10 +602,14 @@ func TestClientManagerMultiplexing(t *testing.T) {
 			if own.Eid == a.Eid {
 				t.Fatal("forceNew shares the connection")
 			}
-			if c := srv.Engine().Count(); c != 2 {
-				t.Errorf("%d Engine.IO sessions, want 2", c)
+			single := n.connected(t, "single", srv.URL+"/room-3", clientOpts{Opts: auth("single", merge(shared, map[string]any{"multiplex": false}))})
+			if single.Eid == a.Eid || single.Eid == own.Eid {
+				t.Fatal("multiplex: false shares a connection")
 			}
-			for range 3 {
+			if c := srv.Engine().Count(); c != 3 {
+				t.Errorf("%d Engine.IO sessions, want 3", c)
+			}
+			for range 4 {
 				reg.connections.next(t, "connection")
 			}
 			n.event(t, "a", "welcome")
@@ -613,8 +630,11 @@ func TestClientManagerMultiplexing(t *testing.T) {
 			if left["a"] != socketio.ReasonTransportClose || left["r"] != socketio.ReasonTransportClose {
 				t.Errorf("server saw %v, want a and r with %q", left, socketio.ReasonTransportClose)
 			}
-			reg.gone.none(t, 0, "another disconnection (own)")
+			reg.gone.none(t, 0, "another disconnection (own, single)")
 
+			// emitted while disconnected: buffered by the client, sent once
+			// connected again
+			n.emit(t, "a", "echo", "buffered while closed")
 			n.send(t, map[string]any{"op": "reconnect", "c": "a"})
 			a2 := n.want(t, "connect", "a")
 			r2 := n.want(t, "connect", "r")
@@ -624,9 +644,13 @@ func TestClientManagerMultiplexing(t *testing.T) {
 			for range 2 {
 				reg.connections.next(t, "connection")
 			}
+			if got, _ := reg.event(t, "a", "echo").Event.Args.String(0); got != "buffered while closed" {
+				t.Errorf("server got %q", got)
+			}
+			sameArgs(t, n.event(t, "a", "echo"), "buffered while closed")
 			roundTrip(t, n, reg, "a", transport)
-			if c := srv.Engine().Count(); c != 2 {
-				t.Errorf("%d Engine.IO sessions, want 2", c)
+			if c := srv.Engine().Count(); c != 3 {
+				t.Errorf("%d Engine.IO sessions, want 3", c)
 			}
 		})
 	}

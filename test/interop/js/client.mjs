@@ -27,7 +27,8 @@
 //       (every K-th with a Buffer [i&255,1,2,3] too), then reports burst_done
 //   {"op":"disconnect","c":"a"}   socket.disconnect()
 //   {"op":"reconnect","c":"a","auth":{...}}   socket.connect(), with new auth if given
-//   {"op":"transport","c":"a"}    reports the engine's current transport
+//   {"op":"transport","c":"a"}    reports the engine's current transport (and
+//       in "text" the WebSocket's negotiated extensions)
 //   {"op":"closeManager","c":"a"} socket.io.disconnect(): closes the Manager
 //       and with it every socket on its connection
 //
@@ -213,7 +214,9 @@ function handle(cmd) {
     }
     case "transport": {
       const s = socket(cmd.c);
-      return out({ t: "transport", c: cmd.c, name: transportOf(s), connected: s.connected });
+      const tr = s.io.engine && s.io.engine.transport;
+      const ext = tr && tr.ws && typeof tr.ws.extensions === "string" ? tr.ws.extensions : "";
+      return out({ t: "transport", c: cmd.c, name: transportOf(s), connected: s.connected, text: ext });
     }
     case "closeManager":
       return socket(cmd.c).io.disconnect();
