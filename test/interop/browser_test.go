@@ -165,3 +165,70 @@ func TestChromiumPage(t *testing.T) {
 		}
 	}
 }
+
+// A tab that goes away is seen leaving at once (not at the ping timeout):
+// sockets with closeOnBeforeunload (WebSocket and polling) and the page's
+// default socket (upgraded to WebSocket) all disconnect on the server when
+// Chromium navigates away.
+func TestChromiumCloseOnBeforeunload(t *testing.T) {
+	t.Parallel()
+	requireBundle(t)
+	requireChromium(t)
+	io := socketio.NewServer(options()) // Node's heartbeat: 25 s + 20 s, longer than any wait here
+	reg := newSockets()
+	io.OnConnection(reg.track)
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", io)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(pageHTML)
+	})
+	mux.HandleFunc("GET /elsewhere", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><title>elsewhere</title><p>elsewhere</p>"))
+	})
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	srv := serve(t, "127.0.0.1:0", io, mux)
+
+	b := startNode(t, "browser.mjs", srv.URL+"/")
+	b.timeout = 30 * time.Second
+	b.grace = 10 * time.Second
+	b.want(t, "loaded", "page")
+	b.send(t, map[string]any{"op": "eval", "expr": `(async () => {
+		const open = (name, transports) => new Promise((resolve, reject) => {
+			const s = io({ auth: { name }, transports, closeOnBeforeunload: true, forceNew: true, reconnection: false });
+			s.once("connect", () => resolve(s.id));
+			s.once("connect_error", reject);
+		});
+		const ids = [await open("bye-ws", ["websocket"]), await open("bye-poll", ["polling"])];
+		if (socket.io.engine.transport.name !== "websocket") {
+			await new Promise((resolve) => socket.io.engine.once("upgrade", resolve));
+		}
+		return ids;
+	})()`})
+	b.want(t, "eval", "page")
+	for _, name := range []string{"page", "bye-ws", "bye-poll"} {
+		reg.get(t, name)
+	}
+	// the client has sent its upgrade packet; the server takes it a moment later
+	for deadline := time.Now().Add(waitTimeout); reg.get(t, "page").Transport() != "websocket"; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never saw the page's socket upgrade")
+		}
+	}
+	b.send(t, map[string]any{"op": "eval", "expr": `setTimeout(() => { location.href = "/elsewhere"; }, 0), true`})
+	b.want(t, "eval", "page")
+
+	left := map[string]socketio.DisconnectReason{}
+	for range 3 {
+		g := reg.gone.next(t, "a tab's socket leaving")
+		left[g.Socket] = g.Reason
+	}
+	if left["page"] != socketio.ReasonTransportClose || left["bye-ws"] != socketio.ReasonTransportClose {
+		t.Errorf("WebSocket sockets left with %v, want %q", left, socketio.ReasonTransportClose)
+	}
+	// the close packet, or the poll request aborted with the page (as Node)
+	if r := left["bye-poll"]; r != socketio.ReasonTransportClose && r != socketio.ReasonTransportError {
+		t.Errorf("the polling socket left with %q", r)
+	}
+}
