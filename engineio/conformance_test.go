@@ -172,6 +172,48 @@ func TestWebSocketCarriesTextAndBinaryMessages(t *testing.T) {
 	}
 }
 
+// A client with forceBase64 asks for b64=1 (it may not handle binary
+// frames) and sends binary as "b<base64>" text frames; as Node, the server
+// then sends binary messages to it as such text frames too, on a WebSocket
+// opened directly or by an upgrade. (Compressed frames: see the interop
+// test TestForceBase64.)
+func TestWebSocketWithB64CarriesBinaryAsBase64Text(t *testing.T) {
+	ts := startEcho(t, fixtureOptions())
+	check := func(c *testclient.Conn) {
+		t.Helper()
+		c.Text("bAQIDBA==")
+		if msg, bin := c.Read(); msg != "bAQIDBA==" || bin {
+			t.Fatalf("got %q binary=%v, want the text frame \"bAQIDBA==\"", msg, bin)
+		}
+		c.Binary([]byte{5, 6})
+		if msg, bin := c.Read(); msg != "bBQY=" || bin {
+			t.Fatalf("got %q binary=%v, want the text frame \"bBQY=\"", msg, bin)
+		}
+		c.Text("4text")
+		if msg, bin := c.Read(); msg != "4text" || bin {
+			t.Fatalf("got %q binary=%v", msg, bin)
+		}
+	}
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&b64=1"))
+	c.Read() // open
+	check(c)
+
+	sid := ts.openPolling(t)
+	up := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&b64=1&sid="+sid))
+	up.Text("2probe")
+	up.Text("5")
+	up.Read() // 3probe
+	waitTransport(t, ts.sessions.get(sid), TransportWebSocket)
+	check(up)
+
+	plain := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	plain.Read()
+	plain.Text("bBQY=")
+	if msg, bin := plain.Read(); msg != "\x05\x06" || !bin {
+		t.Fatalf("without b64: got %q binary=%v, want a binary frame", msg, bin)
+	}
+}
+
 func TestWebSocketMalformedPacketClosesTheConnection(t *testing.T) {
 	ts := startEcho(t, fixtureOptions())
 	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))

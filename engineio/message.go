@@ -17,6 +17,10 @@ type Packet struct {
 	binary bool
 	frame  atomic.Pointer[[]byte] // the WebSocket frame, built on first use
 	zframe atomic.Pointer[[]byte] // the compressed frame, built on first use
+	// For clients that asked for base64 (b64=1), binary messages only: the
+	// "b"+base64 text frame, plain and compressed.
+	b64frame  atomic.Pointer[[]byte]
+	zb64frame atomic.Pointer[[]byte]
 }
 
 // NewMessage returns a message packet carrying data, a text message unless
@@ -60,23 +64,47 @@ func (p *Packet) wsFrame() []byte {
 }
 
 // wsFrameFor returns the frame for a connection: compressed when the
-// connection negotiated per-message deflate and the payload is large enough.
-func (p *Packet) wsFrameFor(conn *wsconn.Conn, d *PerMessageDeflate) []byte {
-	if d == nil || !conn.Compressed() || len(p.data) < d.Threshold {
+// connection negotiated per-message deflate and the payload is large enough;
+// for a binary message, a "b"+base64 text frame when b64 is set (the client
+// asked for base64).
+func (p *Packet) wsFrameFor(conn *wsconn.Conn, d *PerMessageDeflate, b64 bool) []byte {
+	compressed := d != nil && conn.Compressed() && len(p.data) >= d.Threshold
+	switch {
+	case p.binary && b64 && compressed:
+		return cachedFrame(&p.zb64frame, func() []byte {
+			return wsconn.AppendCompressedFrame(nil, true, p.base64Payload())
+		})
+	case p.binary && b64:
+		return cachedFrame(&p.b64frame, func() []byte {
+			payload := p.base64Payload()
+			return wsconn.AppendFrame(make([]byte, 0, wsconn.FrameSize(len(payload))), true, payload)
+		})
+	case !compressed:
 		return p.wsFrame()
 	}
-	if f := p.zframe.Load(); f != nil {
+	return cachedFrame(&p.zframe, func() []byte {
+		if p.binary {
+			return wsconn.AppendCompressedFrame(nil, false, p.data)
+		}
+		payload := parser.AppendPacket(make([]byte, 0, 1+len(p.data)), parser.Packet{Type: p.typ, Data: p.data})
+		return wsconn.AppendCompressedFrame(nil, true, payload)
+	})
+}
+
+// base64Payload is a binary message as a base64 text packet: 'b' + base64.
+func (p *Packet) base64Payload() []byte {
+	return parser.AppendPayloadPacket(nil, parser.Packet{Type: p.typ, Data: p.data, Binary: true})
+}
+
+// cachedFrame returns *slot, building it with build on first use (racing
+// builders build the same bytes; one wins).
+func cachedFrame(slot *atomic.Pointer[[]byte], build func() []byte) []byte {
+	if f := slot.Load(); f != nil {
 		return *f
 	}
-	var f []byte
-	if p.binary {
-		f = wsconn.AppendCompressedFrame(nil, false, p.data)
-	} else {
-		payload := parser.AppendPacket(make([]byte, 0, 1+len(p.data)), parser.Packet{Type: p.typ, Data: p.data})
-		f = wsconn.AppendCompressedFrame(nil, true, payload)
-	}
-	p.zframe.CompareAndSwap(nil, &f)
-	return *p.zframe.Load()
+	f := build()
+	slot.CompareAndSwap(nil, &f)
+	return *slot.Load()
 }
 
 // appendPolling appends the packet's long-polling encoding.

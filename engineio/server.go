@@ -107,7 +107,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case upgrade:
-			srv.upgrade(s, w, r)
+			srv.upgrade(s, w, r, q.b64)
 		case r.Method == http.MethodGet:
 			s.servePoll(w, r)
 		case r.Method == http.MethodPost:
@@ -135,7 +135,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	srv.handshake(transport, w, r)
+	srv.handshake(transport, w, r, q.b64)
 }
 
 func (srv *Server) newSession(r *http.Request, transport string) *Session {
@@ -178,7 +178,9 @@ func (srv *Server) openPacket(s *Session, transport string) *Packet {
 	return &Packet{typ: 0, data: b} // type 0: open
 }
 
-func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Request) {
+// handshake opens a session. b64 (the request's b64 parameter) asks for
+// binary messages as base64 text frames over WebSocket.
+func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Request, b64 bool) {
 	if transport == TransportWebSocket {
 		conn, err := srv.ws.Upgrade(w, r)
 		if err != nil {
@@ -187,6 +189,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 		}
 		s := srv.newSession(r, transport)
 		s.ws = conn
+		s.wsB64.Store(b64)
 		s.wsc.Store(conn)
 		_ = conn.Send(true, srv.openPacket(s, transport).wsFrame())
 		srv.sessions.add(s)
@@ -257,9 +260,12 @@ func isWebSocketUpgrade(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-type query struct{ eio, transport, sid string }
+type query struct {
+	eio, transport, sid string
+	b64                 bool // the client wants binary as base64 text (forceBase64)
+}
 
-// parseQuery extracts the three Engine.IO parameters without allocating a map.
+// parseQuery extracts the Engine.IO parameters without allocating a map.
 func parseQuery(raw string) query {
 	var q query
 	for raw != "" {
@@ -273,6 +279,8 @@ func parseQuery(raw string) query {
 			q.transport = unescape(v)
 		case "sid":
 			q.sid = unescape(v)
+		case "b64":
+			q.b64 = v != "" // as Node: any non-empty value
 		}
 	}
 	return q

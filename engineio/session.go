@@ -151,8 +151,10 @@ type Session struct {
 
 	// websocket
 	ws           *wsconn.Conn
+	wsB64        atomic.Bool // binary messages go out on ws as "b"+base64 text frames (b64=1)
 	probe        *wsconn.Conn
-	probing      int // upgrade handshakes being answered, not yet probe
+	probeB64     bool // the probe's request asked for b64
+	probing      int  // upgrade handshakes being answered, not yet probe
 	probed       bool
 	upgraded     bool
 	upgradeTimer *time.Timer
@@ -248,10 +250,11 @@ func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet,
 	if opts&Volatile != 0 && conn.QueuedBytes() > 0 {
 		return nil
 	}
+	b64 := s.wsB64.Load()
 	var arr [4][]byte
 	frames := arr[:0]
 	for _, p := range packets {
-		frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate))
+		frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate, b64))
 	}
 	var err error
 	if b != nil {

@@ -61,8 +61,10 @@ type discard struct{}
 func (discard) OnMessage(*wsconn.Conn, []byte, bool) {}
 func (discard) OnClose(*wsconn.Conn, error)          {}
 
-// upgrade starts probing a WebSocket for a polling session.
-func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
+// upgrade starts probing a WebSocket for a polling session. b64 (the
+// request's b64 parameter) asks for binary messages as base64 text frames on
+// it.
+func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request, b64 bool) {
 	// From the moment the client can read the handshake's answer until the
 	// connection is the session's probe, a poll it sends counts as late in
 	// the upgrade (see servePoll): Node attaches the probe before it reads
@@ -85,7 +87,7 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request) {
 		conn.Start(discard{})
 		return
 	}
-	s.probe = conn
+	s.probe, s.probeB64 = conn, b64
 	s.upgradeTimer = time.AfterFunc(srv.cfg.UpgradeTimeout, func() { s.abortProbe(conn) })
 	s.mu.Unlock()
 	conn.Start(&wsTransport{s: s, probe: true})
@@ -117,13 +119,14 @@ func (s *Session) onUpgrade(c *wsconn.Conn) bool {
 	}
 	s.transport = TransportWebSocket
 	s.ws, s.probe, s.upgraded = c, nil, true
+	s.wsB64.Store(s.probeB64)
 	s.wsc.Store(c)
 	if s.readPaused {
 		c.PauseReading()
 	}
 	frames := make([][]byte, 0, len(s.queue))
 	for _, p := range s.queue {
-		frames = append(frames, p.wsFrameFor(c, s.srv.cfg.PerMessageDeflate))
+		frames = append(frames, p.wsFrameFor(c, s.srv.cfg.PerMessageDeflate, s.probeB64))
 	}
 	clear(s.queue)
 	s.queue, s.queued = nil, 0

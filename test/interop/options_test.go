@@ -182,16 +182,20 @@ func TestClientAddTrailingSlashFalse(t *testing.T) {
 }
 
 // With forceBase64 the client sends binary as base64 text: "b…" packets in
-// polling payloads, and "b…" text frames over WebSocket (where it also asks
-// for b64=1). Binary arrives intact both ways, over each transport and
-// across the upgrade, also inside objects relayed with Args.Values.
+// polling payloads, and "b…" text frames over WebSocket, where it also asks
+// for b64=1 and, as from Node, gets binary as "b…" text frames too (a
+// client forcing base64 may not handle binary frames), compressed or not.
+// Binary arrives intact both ways, over each transport and across the
+// upgrade, also inside objects relayed with Args.Values.
 func TestForceBase64(t *testing.T) {
 	t.Parallel()
 	for _, transports := range [][]string{{"polling"}, {"websocket"}, {"polling", "websocket"}} {
 		want := transports[len(transports)-1]
 		t.Run(want+"-from-"+transports[0], func(t *testing.T) {
 			t.Parallel()
-			srv, reg := echoServer(t, nil, nil)
+			opts := options()
+			opts.Engine.PerMessageDeflate = &engineio.PerMessageDeflate{} // the 3,000-byte blob is compressed
+			srv, reg := echoServer(t, opts, nil)
 			n := startNode(t, "client.mjs")
 			n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"transports": transports, "forceBase64": true})})
 			if len(transports) == 2 {
@@ -231,6 +235,21 @@ func TestForceBase64(t *testing.T) {
 				t.Errorf("binary arrived as %s", typ)
 			}
 			roundTrip(t, n, reg, "a", want)
+			if tr := n.transport(t, "a"); tr.N != 0 {
+				t.Errorf("the client got %d binary WebSocket frames, want none", tr.N)
+			}
+			if want == "websocket" { // a client without forceBase64 gets binary frames
+				n.connected(t, "p", srv.URL, clientOpts{Opts: auth("p", map[string]any{"transports": transports})})
+				if len(transports) == 2 {
+					n.want(t, "upgrade", "p")
+				}
+				seq := n.emitAck(t, "p", 0, "echo", payload)
+				reg.event(t, "p", "echo")
+				sameArgs(t, n.ackOf(t, "p", seq), payload)
+				if tr := n.transport(t, "p"); tr.N == 0 || tr.Name != "websocket" {
+					t.Errorf("the plain client got %d binary WebSocket frames over %s", tr.N, tr.Name)
+				}
+			}
 			n.none(t, 0, "a disconnection", func(r *report) bool { return r.T == "disconnect" })
 			reg.gone.none(t, 0, "disconnection")
 		})

@@ -28,7 +28,8 @@
 //   {"op":"disconnect","c":"a"}   socket.disconnect()
 //   {"op":"reconnect","c":"a","auth":{...}}   socket.connect(), with new auth if given
 //   {"op":"transport","c":"a"}    reports the engine's current transport (and
-//       in "text" the WebSocket's negotiated extensions)
+//       in "text" the WebSocket's negotiated extensions, in "n" the number of
+//       binary WebSocket frames received, on the socket's first Manager)
 //   {"op":"closeManager","c":"a"} socket.io.disconnect(): closes the Manager
 //       and with it every socket on its connection
 //
@@ -89,8 +90,21 @@ function watchManager(c, s) {
     const engine = mgr.engine;
     if (!engine || engine.__watched) return;
     engine.__watched = true;
-    engine.on("open", () => out({ t: "open", c, transport: engine.transport.name }));
-    engine.on("upgrade", (tr) => out({ t: "upgrade", c, transport: tr.name }));
+    // count the binary WebSocket frames the engine receives (see "transport")
+    engine.__binaryFrames = 0;
+    const countFrames = (tr) => {
+      if (tr && tr.ws && typeof tr.ws.on === "function") {
+        tr.ws.on("message", (_data, isBinary) => { if (isBinary) engine.__binaryFrames++; });
+      }
+    };
+    engine.on("open", () => {
+      countFrames(engine.transport);
+      out({ t: "open", c, transport: engine.transport.name });
+    });
+    engine.on("upgrade", (tr) => {
+      countFrames(tr);
+      out({ t: "upgrade", c, transport: tr.name });
+    });
   };
   watchEngine(); // autoConnect made the engine already
   mgr.on("reconnect_attempt", (n) => {
@@ -216,7 +230,8 @@ function handle(cmd) {
       const s = socket(cmd.c);
       const tr = s.io.engine && s.io.engine.transport;
       const ext = tr && tr.ws && typeof tr.ws.extensions === "string" ? tr.ws.extensions : "";
-      return out({ t: "transport", c: cmd.c, name: transportOf(s), connected: s.connected, text: ext });
+      const binaryFrames = s.io.engine ? s.io.engine.__binaryFrames || 0 : 0;
+      return out({ t: "transport", c: cmd.c, name: transportOf(s), connected: s.connected, text: ext, n: binaryFrames });
     }
     case "closeManager":
       return socket(cmd.c).io.disconnect();
