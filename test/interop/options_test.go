@@ -309,8 +309,9 @@ func TestClientRememberUpgrade(t *testing.T) {
 }
 
 // transports: ["websocket", "polling"] opens on WebSocket. On a server
-// without WebSocket, tryAllTransports falls back to polling; without it
-// the connection fails ("websocket error"), as with Node.
+// without WebSocket, tryAllTransports falls back to polling (and on one
+// without polling, from polling to WebSocket); without it the connection
+// fails ("websocket error"), as with Node.
 func TestClientTransportOrderAndTryAllTransports(t *testing.T) {
 	t.Parallel()
 	t.Run("websocket first", func(t *testing.T) {
@@ -342,6 +343,18 @@ func TestClientTransportOrderAndTryAllTransports(t *testing.T) {
 			t.Fatalf("connected over %q", conn.Transport)
 		}
 		roundTrip(t, n, reg, "a", "polling")
+	})
+	t.Run("fallback to websocket", func(t *testing.T) {
+		t.Parallel()
+		o := options()
+		o.Engine.Transports = []string{engineio.TransportWebSocket}
+		srv, reg := echoServer(t, o, nil)
+		n := startNode(t, "client.mjs")
+		conn := n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"tryAllTransports": true})})
+		if conn.Transport != "websocket" {
+			t.Fatalf("connected over %q", conn.Transport)
+		}
+		roundTrip(t, n, reg, "a", "websocket")
 	})
 	t.Run("no fallback", func(t *testing.T) {
 		t.Parallel()
