@@ -23,6 +23,10 @@ const (
 	GitHubAPIURL   = "https://api.github.com"
 )
 
+// GitHubCallbackPath is where GitHub sends the browser back: a configured
+// GitHubConfig.RedirectURL must have this path.
+const GitHubCallbackPath = "/auth/github/callback"
+
 // gitHubTimeout bounds the whole exchange with GitHub in the callback.
 const gitHubTimeout = 15 * time.Second
 
@@ -56,7 +60,7 @@ func (s *Server) oauthConfig(r *http.Request) *oauth2.Config {
 		if s.secure(r) {
 			scheme = "https"
 		}
-		c.RedirectURL = scheme + "://" + r.Host + "/auth/github/callback"
+		c.RedirectURL = scheme + "://" + r.Host + GitHubCallbackPath
 	}
 	return &c
 }

@@ -25,7 +25,7 @@ func newOriginPolicy(list []string) (originPolicy, error) {
 			p.any = true
 			continue
 		}
-		n, err := normalizeOrigin(o)
+		n, err := NormalizeOrigin(o)
 		if err != nil {
 			return p, fmt.Errorf("web: allowed origin %q: %w", o, err)
 		}
@@ -34,9 +34,9 @@ func newOriginPolicy(list []string) (originPolicy, error) {
 	return p, nil
 }
 
-// normalizeOrigin checks that o is "http(s)://host[:port]" and lower-cases
-// it.
-func normalizeOrigin(o string) (string, error) {
+// NormalizeOrigin checks that o is an origin, "http(s)://host[:port]", as
+// Config.AllowedOrigins wants, and returns it lower-cased.
+func NormalizeOrigin(o string) (string, error) {
 	u, err := url.Parse(o)
 	if err != nil {
 		return "", err
@@ -71,7 +71,7 @@ func (s *Server) CheckOrigin(r *http.Request) bool {
 	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
-	n, err := normalizeOrigin(origin)
+	n, err := NormalizeOrigin(origin)
 	return err == nil && slices.Contains(s.origins.exact, n)
 }
 

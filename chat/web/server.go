@@ -232,7 +232,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /profile", s.handleProfile)
 	mux.HandleFunc("GET /chat", s.handleChat)
 	mux.HandleFunc("GET /auth/github", s.handleGitHubLogin)
-	mux.HandleFunc("GET /auth/github/callback", s.handleGitHubCallback)
+	mux.HandleFunc("GET "+GitHubCallbackPath, s.handleGitHubCallback)
 	mux.HandleFunc("GET /public/{file...}", s.handleStatic)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

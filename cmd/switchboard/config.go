@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,16 +58,17 @@ func DefaultConfig() Config {
 
 // ParseConfig builds the configuration from the defaults, then the
 // environment (getenv), then the command-line arguments: each later source
-// overrides the earlier ones. Flag errors are reported on errOut. For
-// -h/--help it returns flag.ErrHelp; print Usage then.
-func ParseConfig(args []string, getenv func(string) string, errOut io.Writer) (Config, error) {
+// overrides the earlier ones. It checks the result, and its errors name the
+// setting at fault (flag and environment variable). For -h/--help it
+// returns flag.ErrHelp; print Usage then.
+func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
 	if err := applyEnv(&cfg, getenv); err != nil {
 		return cfg, err
 	}
 	fs := flag.NewFlagSet("switchboard", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	fs.Usage = func() {} // the caller prints Usage for --help, a hint otherwise
+	fs.SetOutput(io.Discard) // the error is returned: the caller says it once
+	fs.Usage = func() {}     // the caller prints Usage for --help, a hint otherwise
 	defineFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -72,16 +76,78 @@ func ParseConfig(args []string, getenv func(string) string, errOut io.Writer) (C
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if cfg.Addr == "" {
-		return cfg, errors.New("empty listen address")
+	return cfg, cfg.Validate()
+}
+
+// Validate reports every setting that cannot work, each named by its flag
+// and environment variable.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(setting string, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", setting, fmt.Sprintf(format, args...)))
 	}
-	if cfg.DBPath == "" {
-		return cfg, errors.New("empty database path")
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil || strings.ContainsAny(host, " /") {
+		bad("--addr/PORT", "%q is not host:port (such as :3000 or 127.0.0.1:3000)", c.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("--addr/PORT", "%q: the port must be a number from 0 to 65535", c.Addr)
 	}
-	if cfg.PingInterval <= 0 || cfg.PingTimeout <= 0 {
-		return cfg, errors.New("ping interval and timeout must be positive")
+	if c.DBPath == "" {
+		bad("--db/DATABASE", "empty database path")
 	}
-	return cfg, nil
+	positive := func(setting string, d time.Duration) {
+		if d <= 0 {
+			bad(setting, "%v: must be positive", d)
+		}
+	}
+	positive("--session-ttl/SESSION_TTL", c.SessionTTL)
+	positive("--shutdown-timeout/SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	positive("--ping-interval/PING_INTERVAL", c.PingInterval)
+	positive("--ping-timeout/PING_TIMEOUT", c.PingTimeout)
+	for _, o := range c.AllowedOrigins {
+		if _, err := web.NormalizeOrigin(o); err != nil && o != "*" {
+			bad("--allowed-origins/ALLOWED_ORIGINS", "%q: %v", o, err)
+		}
+	}
+
+	g := c.GitHub
+	switch {
+	case g.ClientID != "" && g.ClientSecret == "":
+		bad("GITHUB_CLIENT_SECRET", "not set, but GITHUB_CLIENT_ID is: set both for \"Log in with GitHub\", or neither")
+	case g.ClientID == "" && g.ClientSecret != "":
+		bad("GITHUB_CLIENT_ID", "not set, but GITHUB_CLIENT_SECRET is: set both for \"Log in with GitHub\", or neither")
+	case !g.Enabled() && (g.RedirectURL != "" || g.AuthURL != "" || g.TokenURL != "" || g.APIURL != ""):
+		bad("GITHUB_CLIENT_ID", "not set, but GitHub login settings are (--github-…-url): set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET too, or none of them")
+	}
+	if g.RedirectURL != "" {
+		if err := checkURL(g.RedirectURL); err != nil {
+			bad("--github-callback-url/GITHUB_CALLBACK_URL", "%q: %v", g.RedirectURL, err)
+		} else if u, _ := url.Parse(g.RedirectURL); u.Path != web.GitHubCallbackPath {
+			bad("--github-callback-url/GITHUB_CALLBACK_URL", "%q: the path must be %s, where this server takes GitHub's answer",
+				g.RedirectURL, web.GitHubCallbackPath)
+		}
+	}
+	for setting, v := range map[string]string{
+		"--github-auth-url/GITHUB_AUTH_URL":   g.AuthURL,
+		"--github-token-url/GITHUB_TOKEN_URL": g.TokenURL,
+		"--github-api-url/GITHUB_API_URL":     g.APIURL,
+	} {
+		if v != "" {
+			if err := checkURL(v); err != nil {
+				bad(setting, "%q: %v", v, err)
+			}
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// checkURL checks that v is an absolute http(s) URL without a fragment.
+func checkURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+		return errors.New("want an absolute http:// or https:// URL")
+	}
+	return nil
 }
 
 // defineFlags defines the flags on fs, writing into c; each flag's default
@@ -126,7 +192,8 @@ Flags (write them -flag or --flag):
 Environment only (secrets stay out of the process list):
   GITHUB_CLIENT_ID      GitHub OAuth app client id
   GITHUB_CLIENT_SECRET  GitHub OAuth app client secret
-                        "Log in with GitHub" is shown only when both are set.
+                        "Log in with GitHub" is on when both are set; setting only one
+                        of them (or a --github-…-url without them) is an error.
 
 Boolean environment variables accept 1/0, true/false, yes/no, on/off.
 Send SIGINT or SIGTERM to stop gracefully: the server stops accepting, tells

@@ -20,7 +20,7 @@ func env(kv map[string]string) func(string) string {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	cfg, err := ParseConfig(nil, env(nil), io.Discard)
+	cfg, err := ParseConfig(nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestConfigEnvironmentOverridesDefaults(t *testing.T) {
 		"GITHUB_CLIENT_ID":     "id",
 		"GITHUB_CLIENT_SECRET": "secret",
 		"GITHUB_CALLBACK_URL":  "https://chat.example/auth/github/callback",
-	}), io.Discard)
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestConfigFlagsOverrideEnvironment(t *testing.T) {
 		"FCC_TESTING":     "1",
 		"LOG_LEVEL":       "debug",
 		"ALLOWED_ORIGINS": "https://a.example",
-	}), io.Discard)
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestConfigFlagsOverrideEnvironment(t *testing.T) {
 		t.Errorf("flags did not win: %+v", cfg)
 	}
 	// Settings no flag names keep their environment value.
-	cfg, _ = ParseConfig([]string{"--db", "x.db"}, env(map[string]string{"PORT": "8080"}), io.Discard)
+	cfg, _ = ParseConfig([]string{"--db", "x.db"}, env(map[string]string{"PORT": "8080"}))
 	if cfg.Addr != ":8080" {
 		t.Errorf("Addr = %q, want :8080 from PORT", cfg.Addr)
 	}
@@ -115,7 +115,7 @@ func TestConfigErrors(t *testing.T) {
 		{"empty db", []string{"--db", ""}, nil},
 	}
 	for _, c := range cases {
-		if _, err := ParseConfig(c.args, env(c.env), io.Discard); err == nil {
+		if _, err := ParseConfig(c.args, env(c.env)); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 	}

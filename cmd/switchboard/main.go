@@ -27,7 +27,7 @@ func main() {
 // and serves until ctx is cancelled (SIGINT/SIGTERM) or serving fails, then
 // shuts down gracefully. It returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, err := ParseConfig(args, getenv, stderr)
+	cfg, err := ParseConfig(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		Usage(stdout)
 		return 0
