@@ -143,7 +143,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.DB = sqlite.NewDB(cfg.DBPath)
 	m.DB.Now = m.now
 	if err := m.DB.Open(ctx); err != nil {
-		return err
+		return fmt.Errorf("--db/DATABASE: %w", err)
 	}
 	m.Users = sqlite.NewUserService(m.DB)
 	m.Sessions = sqlite.NewSessionService(m.DB)
@@ -199,7 +199,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("--addr/PORT: %w", err)
 	}
 	m.listener = ln
 	m.httpServer = &http.Server{

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,5 +78,58 @@ func TestBadConfigurationExitsNamingTheSetting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A configuration that is valid but meets a world where it cannot work —
+// the port taken, a database path that is not an SQLite file — stops the
+// program at start: exit code 1, one error line naming the setting, nothing
+// served, the file left as it was.
+func TestStartupFailuresExitNamingTheSetting(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(text, []byte("not a database, but precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []struct {
+		name    string
+		args    []string
+		setting string
+	}{
+		{"port in use", []string{"--addr", taken.Addr().String()}, "--addr/PORT"},
+		{"database is a text file", []string{"--db", text}, "--db/DATABASE"},
+		{"database is a directory", []string{"--db", dir}, "--db/DATABASE"},
+		{"database under a file", []string{"--db", filepath.Join(text, "chat.db")}, "--db/DATABASE"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "chat.db")}, c.args...)
+			var stderr bytes.Buffer
+			code := run(context.Background(), args, env(nil), io.Discard, &stderr)
+			logs := stderr.String()
+			if code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			if !strings.Contains(logs, c.setting) {
+				t.Errorf("the message does not name %s:\n%s", c.setting, logs)
+			}
+			if n := strings.Count(logs, "level=ERROR"); n != 1 {
+				t.Errorf("%d error lines, want one:\n%s", n, logs)
+			}
+			for _, bad := range []string{"listening", "panic", "goroutine "} {
+				if strings.Contains(logs, bad) {
+					t.Errorf("stderr shows %q:\n%s", bad, logs)
+				}
+			}
+		})
+	}
+	if b, err := os.ReadFile(text); err != nil || string(b) != "not a database, but precious\n" {
+		t.Errorf("the text file given as database was changed: %q, %v", b, err)
 	}
 }
