@@ -198,6 +198,8 @@ Environment only (secrets stay out of the process list):
 Boolean environment variables accept 1/0, true/false, yes/no, on/off.
 Send SIGINT or SIGTERM to stop gracefully: the server stops accepting, tells
 connected clients, waits up to --shutdown-timeout, then closes the database.
+It exits 0 when everything ended in time, 1 when the timeout cut connections
+off. A second signal during the shutdown exits at once (1).
 `)
 }
 

@@ -15,9 +15,15 @@ import (
 // (the user is counted online): after its "chat history".
 func openChatSocket(t *testing.T, m *Main, b *browser) *testclient.Conn {
 	t.Helper()
+	return openChatSocketAt(t, m.URL(), b)
+}
+
+// openChatSocketAt is openChatSocket for a server at base.
+func openChatSocketAt(t *testing.T, base string, b *browser) *testclient.Conn {
+	t.Helper()
 	h := http.Header{}
 	h.Set("Cookie", web.SessionCookie+"="+b.cookie(web.SessionCookie).Value)
-	c, err := testclient.DialHeader(t, testclient.WSURL(m.URL())+"/socket.io/?EIO=4&transport=websocket", h)
+	c, err := testclient.DialHeader(t, testclient.WSURL(base)+"/socket.io/?EIO=4&transport=websocket", h)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-signals
+		cancel() // the first signal: shut down gracefully
+		s := <-signals
+		// The second: the operator will not wait. Whatever is in flight is
+		// cut off; SQLite's journal keeps the database consistent.
+		slog.New(slog.NewTextHandler(os.Stderr, nil)).Error(
+			"second signal during the shutdown: exiting at once", "signal", s.String())
+		os.Exit(1)
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,7 +21,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		removeProgramBuild()
+		os.Exit(code)
+	}))
 }
 
 // MustRunMain starts the real program on 127.0.0.1:0 with a database in a
@@ -78,13 +82,19 @@ type browser struct {
 
 func newBrowser(tb testing.TB, m *Main) *browser {
 	tb.Helper()
+	return newBrowserAt(tb, m.URL())
+}
+
+// newBrowserAt is newBrowser for a server at base ("http://host:port").
+func newBrowserAt(tb testing.TB, base string) *browser {
+	tb.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	b := &browser{
 		tb:   tb,
-		base: m.URL(),
+		base: base,
 		http: &http.Client{
 			Jar:           jar,
 			Timeout:       10 * time.Second,
