@@ -312,6 +312,10 @@ func (m *Main) URL() string {
 // before Close.
 func (m *Main) ServeErr() <-chan error { return m.serveErr }
 
+// ErrShutdownTimeout is returned by Close when Config.ShutdownTimeout ran
+// out before every connection had ended.
+var ErrShutdownTimeout = errors.New("shutdown timed out")
+
 // Close shuts the program down gracefully, within Config.ShutdownTimeout:
 // it stops accepting connections, has the realtime server tell its clients
 // goodbye, waits for requests in flight, runs the OnShutdown hooks, stops
@@ -346,12 +350,21 @@ func (m *Main) close() error {
 		// ones ahead of need) are closed at once: Shutdown would wait 5 s
 		// for them, only to drop whatever request they then send.
 		m.httpServer.RegisterOnShutdown(m.fresh.closeAll)
-		if err := m.httpServer.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		httpErr := m.httpServer.Shutdown(ctx)
+		if httpErr != nil {
 			m.httpServer.Close()
 		}
-		if err := <-realtimeDone; err != nil {
-			errs = append(errs, fmt.Errorf("realtime shutdown: %w", err))
+		rtErr := <-realtimeDone
+		if errors.Is(httpErr, context.DeadlineExceeded) || errors.Is(rtErr, context.DeadlineExceeded) {
+			errs = append(errs, fmt.Errorf("%w: the --shutdown-timeout of %v ran out; requests and sockets still open were cut off",
+				ErrShutdownTimeout, timeout))
+		} else {
+			if httpErr != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", httpErr))
+			}
+			if rtErr != nil {
+				errs = append(errs, fmt.Errorf("realtime shutdown: %w", rtErr))
+			}
 		}
 	} else if m.Realtime != nil {
 		if err := m.Realtime.Shutdown(ctx); err != nil {

@@ -348,3 +348,26 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		t.Errorf("the log does not say why it stopped:\n%s", p.stderr.String())
 	}
 }
+
+// A request that never finishes holds the shutdown only for
+// --shutdown-timeout: then it is cut off, the socket closed, the database
+// closed cleanly, and the exit code (1) and the log say the shutdown was
+// not clean.
+func TestShutdownTimeoutCutsOffWhatIsLeft(t *testing.T) {
+	p := startProc(t, []string{"--shutdown-timeout", "500ms"})
+	b := newBrowserAt(t, p.URL)
+	wantRedirect(t, b.register("alice", "correct horse"), "/chat")
+	sock := openChatSocketAt(t, p.URL, b)
+	other := newBrowserAt(t, p.URL)
+	holdLogin(t, other, "alice", "correct horse") // never finished
+
+	p.signal(syscall.SIGTERM)
+	wantCleanClose(t, sock)
+	if code := p.wait(); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if logs := p.stderr.String(); !strings.Contains(logs, "--shutdown-timeout") {
+		t.Errorf("the log does not say the shutdown timeout cut requests off:\n%s", logs)
+	}
+	wantDatabaseClosedCleanly(t, p.DB)
+}
