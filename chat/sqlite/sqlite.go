@@ -239,6 +239,19 @@ func (db *DB) migrateFile(ctx context.Context, path string) error {
 	return tx.Commit()
 }
 
+// Ping reports whether the database answers a query: nil when it does, an
+// error when it is closed, unreadable or busy past ctx.
+func (db *DB) Ping(ctx context.Context) error {
+	if db.db == nil {
+		return errors.New("sqlite: database not open")
+	}
+	var one int
+	if err := db.queryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
 // JournalMode returns the database's journal mode ("wal" for a file).
 func (db *DB) JournalMode(ctx context.Context) (string, error) {
 	var mode string

@@ -178,3 +178,23 @@ func TestConcurrentQueriesReuseABoundedPool(t *testing.T) {
 		t.Fatalf("%d connections were closed for lack of idle room (opened again and again)", st.MaxIdleClosed)
 	}
 }
+
+func TestPingAnswersWhileTheDatabaseIsOpen(t *testing.T) {
+	ctx := context.Background()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "ping.db"))
+	if err := db.Ping(ctx); err == nil {
+		t.Error("Ping before Open: no error")
+	}
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping on an open database: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); err == nil {
+		t.Error("Ping after Close: no error")
+	}
+}

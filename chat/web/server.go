@@ -10,6 +10,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"html/template"
@@ -123,6 +124,11 @@ type Server struct {
 	// opened with it.
 	OnSessionEnd func(key string)
 
+	// Health, if set, reports whether the server can serve: GET /healthz
+	// answers 200 "ok" when it returns nil and 503 otherwise (for load
+	// balancers and orchestrators). It is called with the request's context.
+	Health func(context.Context) error
+
 	// Logger receives request errors and security events (discarded if
 	// nil).
 	Logger *slog.Logger
@@ -234,10 +240,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /auth/github", s.handleGitHubLogin)
 	mux.HandleFunc("GET "+GitHubCallbackPath, s.handleGitHubCallback)
 	mux.HandleFunc("GET /public/{file...}", s.handleStatic)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("GET /healthz", s.handleHealth)
 	if s.cfg.FCCTesting {
 		mux.HandleFunc("GET /_api/server.js", s.handleServerSource)
 		mux.HandleFunc("/_api/server.js", s.methodNotAllowed("GET, HEAD"))
@@ -267,6 +270,23 @@ func (s *Server) Handler() http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// handleHealth answers GET /healthz: 200 "ok", or 503 "unavailable" when
+// Health reports a problem (which is logged, not shown: the endpoint is
+// public).
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.Health != nil {
+		if err := s.Health(r.Context()); err != nil {
+			s.logger().Warn("health check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "unavailable\n")
+			return
+		}
+	}
+	io.WriteString(w, "ok\n")
 }
 
 func (s *Server) serveRealtime(w http.ResponseWriter, r *http.Request) {

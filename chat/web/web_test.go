@@ -248,3 +248,26 @@ func TestEveryPageRenders(t *testing.T) {
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
+
+func TestHealthzAnswersWhatHealthReports(t *testing.T) {
+	s := mustServer(t, web.Config{}, stubUsers{users: map[int64]*chat.User{}}, stubSessions{})
+	var healthErr error
+	s.Health = func(ctx context.Context) error { return healthErr }
+	h := s.Handler()
+	get := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		return rec
+	}
+	if rec := get(); rec.Code != http.StatusOK || rec.Body.String() != "ok\n" {
+		t.Errorf("healthy: %d %q, want 200 ok", rec.Code, rec.Body.String())
+	}
+	healthErr = errors.New("sqlite: ping /secret/path/chat.db: disk I/O error")
+	rec := get()
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("unhealthy: status %d, want 503", rec.Code)
+	}
+	if strings.Contains(rec.Body.String(), "secret") {
+		t.Errorf("the public endpoint shows the internal error: %q", rec.Body.String())
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/chat"
@@ -81,16 +82,17 @@ type Main struct {
 	Web      *web.Server
 	Realtime Realtime
 
-	mu         sync.Mutex
-	onShutdown []func(context.Context) error
-	httpServer *http.Server
-	fresh      freshConns
-	listener   net.Listener
-	serveErr   chan error
-	stopSweep  context.CancelFunc
-	sweepDone  chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
+	mu           sync.Mutex
+	shuttingDown atomic.Bool // set when Close starts: /healthz answers 503
+	onShutdown   []func(context.Context) error
+	httpServer   *http.Server
+	fresh        freshConns
+	listener     net.Listener
+	serveErr     chan error
+	stopSweep    context.CancelFunc
+	sweepDone    chan struct{}
+	closeOnce    sync.Once
+	closeErr     error
 }
 
 // NewMain returns a Main with the default configuration and the chat's
@@ -175,6 +177,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Web.Logger = m.Logger
 	m.Web.Now = m.now
 	m.Web.OnlineCount = m.Presence.Count
+	m.Web.Health = m.health
 
 	if m.NewRealtime != nil {
 		m.Realtime, err = m.NewRealtime(RealtimeDeps{
@@ -221,6 +224,20 @@ func (m *Main) Run(ctx context.Context) error {
 	m.stopSweep, m.sweepDone = cancel, make(chan struct{})
 	go m.sweepSessions(sweepCtx)
 	return nil
+}
+
+// errShuttingDown is what the health check reports once Close has started.
+var errShuttingDown = errors.New("shutting down")
+
+// health is GET /healthz's check: healthy while not shutting down and the
+// database answers within two seconds.
+func (m *Main) health(ctx context.Context) error {
+	if m.shuttingDown.Load() {
+		return errShuttingDown
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return m.DB.Ping(ctx)
 }
 
 // sweepSessions deletes expired sessions now and every
@@ -327,6 +344,7 @@ func (m *Main) Close() error {
 }
 
 func (m *Main) close() error {
+	m.shuttingDown.Store(true)
 	timeout := m.Config.ShutdownTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
