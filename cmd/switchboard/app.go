@@ -333,10 +333,12 @@ func (m *Main) ServeErr() <-chan error { return m.serveErr }
 // out before every connection had ended.
 var ErrShutdownTimeout = errors.New("shutdown timed out")
 
-// Close shuts the program down gracefully, within Config.ShutdownTimeout:
-// it stops accepting connections, has the realtime server tell its clients
-// goodbye, waits for requests in flight, runs the OnShutdown hooks, stops
-// the session sweeper and closes the database. It is safe to call more than
+// Close shuts the program down gracefully, within Config.ShutdownTimeout
+// (after Config.ShutdownDelay, during which /healthz answers 503 and
+// everything else is still served): it stops accepting connections, has
+// the realtime server tell its clients goodbye, waits for requests in
+// flight, runs the OnShutdown hooks, stops the session sweeper and closes
+// the database. It is safe to call more than
 // once and after a failed Run.
 func (m *Main) Close() error {
 	m.closeOnce.Do(func() { m.closeErr = m.close() })
@@ -345,6 +347,12 @@ func (m *Main) Close() error {
 
 func (m *Main) close() error {
 	m.shuttingDown.Store(true)
+	if d := m.Config.ShutdownDelay; d > 0 && m.httpServer != nil {
+		// Load balancers polling /healthz see 503 and stop sending new
+		// traffic while what they already sent is still served.
+		m.Logger.Info("draining: /healthz answers 503, still serving", "shutdown_delay", d)
+		time.Sleep(d)
+	}
 	timeout := m.Config.ShutdownTimeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second

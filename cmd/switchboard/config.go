@@ -29,6 +29,7 @@ type Config struct {
 	LogLevel        slog.Level    // minimum level logged
 	SessionTTL      time.Duration // how long a login lasts
 	ShutdownTimeout time.Duration // grace period for open connections on exit
+	ShutdownDelay   time.Duration // serving on, /healthz 503, before the shutdown
 	PingInterval    time.Duration // Socket.IO heartbeat interval
 	PingTimeout     time.Duration // how long a silent client is kept after a ping
 
@@ -101,6 +102,9 @@ func (c Config) Validate() error {
 	}
 	positive("--session-ttl/SESSION_TTL", c.SessionTTL)
 	positive("--shutdown-timeout/SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	if c.ShutdownDelay < 0 {
+		bad("--shutdown-delay/SHUTDOWN_DELAY", "%v: must not be negative", c.ShutdownDelay)
+	}
 	positive("--ping-interval/PING_INTERVAL", c.PingInterval)
 	positive("--ping-timeout/PING_TIMEOUT", c.PingTimeout)
 	for _, o := range c.AllowedOrigins {
@@ -162,6 +166,7 @@ func defineFlags(fs *flag.FlagSet, c *Config) {
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "minimum log `level`: debug, info, warn or error [env LOG_LEVEL]")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a login lasts [env SESSION_TTL]")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for open connections on SIGINT/SIGTERM [env SHUTDOWN_TIMEOUT]")
+	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", c.ShutdownDelay, "on SIGINT/SIGTERM, keep serving this long with GET /healthz answering 503,\nso a load balancer stops sending traffic first [env SHUTDOWN_DELAY]")
 	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "Socket.IO heartbeat: time between server pings [env PING_INTERVAL]")
 	fs.DurationVar(&c.PingTimeout, "ping-timeout", c.PingTimeout, "Socket.IO heartbeat: a client silent this long after a ping is counted out\n(a lost network leaves after ping-interval + ping-timeout) [env PING_TIMEOUT]")
 	fs.StringVar(&c.GitHub.RedirectURL, "github-callback-url", c.GitHub.RedirectURL, "GitHub OAuth callback `URL` registered with GitHub;\ndefault: derived from each request's host [env GITHUB_CALLBACK_URL]")
@@ -196,7 +201,8 @@ Environment only (secrets stay out of the process list):
                         of them (or a --github-…-url without them) is an error.
 
 Boolean environment variables accept 1/0, true/false, yes/no, on/off.
-Send SIGINT or SIGTERM to stop gracefully: the server stops accepting, tells
+Send SIGINT or SIGTERM to stop gracefully: /healthz answers 503 (for
+--shutdown-delay, still serving), then the server stops accepting, tells
 connected clients, waits up to --shutdown-timeout, then closes the database.
 It exits 0 when everything ended in time, 1 when the timeout cut connections
 off. A second signal during the shutdown exits at once (1).
@@ -253,6 +259,7 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	}
 	duration("SESSION_TTL", &c.SessionTTL)
 	duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	duration("SHUTDOWN_DELAY", &c.ShutdownDelay)
 	duration("PING_INTERVAL", &c.PingInterval)
 	duration("PING_TIMEOUT", &c.PingTimeout)
 	str("GITHUB_CLIENT_ID", &c.GitHub.ClientID)

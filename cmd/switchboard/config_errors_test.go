@@ -40,6 +40,7 @@ func TestBadConfigurationExitsNamingTheSetting(t *testing.T) {
 		{"address with a port out of range", []string{"--addr", "127.0.0.1:99999"}, nil, "--addr"},
 		{"negative shutdown timeout flag", []string{"--shutdown-timeout=-1s"}, nil, "--shutdown-timeout"},
 		{"negative shutdown timeout env", nil, map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT"},
+		{"negative shutdown delay", nil, map[string]string{"SHUTDOWN_DELAY": "-2s"}, "SHUTDOWN_DELAY"},
 		{"negative session TTL", []string{"--session-ttl=-1h"}, nil, "--session-ttl"},
 		{"zero ping interval", []string{"--ping-interval=0s"}, nil, "--ping-interval"},
 		{"negative ping timeout", nil, map[string]string{"PING_TIMEOUT": "-5s"}, "PING_TIMEOUT"},

@@ -43,6 +43,7 @@ func TestConfigEnvironmentOverridesDefaults(t *testing.T) {
 		"LOG_LEVEL":            "debug",
 		"SESSION_TTL":          "2h",
 		"SHUTDOWN_TIMEOUT":     "3s",
+		"SHUTDOWN_DELAY":       "4s",
 		"GITHUB_CLIENT_ID":     "id",
 		"GITHUB_CLIENT_SECRET": "secret",
 		"GITHUB_CALLBACK_URL":  "https://chat.example/auth/github/callback",
@@ -60,6 +61,7 @@ func TestConfigEnvironmentOverridesDefaults(t *testing.T) {
 	want.LogLevel = slog.LevelDebug
 	want.SessionTTL = 2 * time.Hour
 	want.ShutdownTimeout = 3 * time.Second
+	want.ShutdownDelay = 4 * time.Second
 	want.GitHub.ClientID = "id"
 	want.GitHub.ClientSecret = "secret"
 	want.GitHub.RedirectURL = "https://chat.example/auth/github/callback"
@@ -138,6 +140,7 @@ func TestHelpDocumentsEverySetting(t *testing.T) {
 		"-log-level", "LOG_LEVEL",
 		"-session-ttl", "SESSION_TTL",
 		"-shutdown-timeout", "SHUTDOWN_TIMEOUT",
+		"-shutdown-delay", "SHUTDOWN_DELAY",
 		"GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET",
 		"-github-callback-url", "GITHUB_CALLBACK_URL",
 		"-github-auth-url", "-github-token-url", "-github-api-url",

@@ -371,3 +371,38 @@ func TestShutdownTimeoutCutsOffWhatIsLeft(t *testing.T) {
 	}
 	wantDatabaseClosedCleanly(t, p.DB)
 }
+
+// With --shutdown-delay, a signal first turns GET /healthz to 503 while
+// every other route is still served, so that a load balancer polling it
+// takes the instance out before it stops accepting connections.
+func TestShutdownDelayDrainsWith503Healthz(t *testing.T) {
+	p := startProc(t, []string{"--shutdown-delay", "1h"})
+	client := &http.Client{Timeout: procWait, Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	status := func(path string) int {
+		t.Helper()
+		res, err := client.Get(p.URL + path)
+		if err != nil {
+			t.Fatalf("GET %s while draining: %v", path, err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	p.signal(syscall.SIGTERM)
+	deadline := time.Now().Add(procWait)
+	for status("/healthz") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /healthz still not 503 %v after SIGTERM", procWait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := status("/"); got != http.StatusOK {
+		t.Errorf("GET / while draining: %d, want 200", got)
+	}
+	p.waitLog("draining")
+	p.signal(syscall.SIGTERM) // the operator will not wait the hour
+	if code := p.wait(); code == 0 {
+		t.Error("exit code 0 after a second signal, want non-zero")
+	}
+}
