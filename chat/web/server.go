@@ -91,10 +91,11 @@ type Config struct {
 }
 
 // GitHubConfig configures GitHub OAuth. The endpoint URLs default to
-// GitHub's; tests point them at a fake provider.
+// GitHub's; tests point them at a fake provider. Printed (fmt, slog) or
+// encoded as JSON, it never shows ClientSecret.
 type GitHubConfig struct {
 	ClientID     string
-	ClientSecret string
+	ClientSecret string `json:"-"`
 	AuthURL      string // default https://github.com/login/oauth/authorize
 	TokenURL     string // default https://github.com/login/oauth/access_token
 	APIURL       string // default https://api.github.com (GET {APIURL}/user)
@@ -102,6 +103,26 @@ type GitHubConfig struct {
 	// derived from each request: scheme://host/auth/github/callback.
 	RedirectURL string
 }
+
+// gitHubConfigFields is GitHubConfig without its methods, for printing.
+type gitHubConfigFields GitHubConfig
+
+func (g GitHubConfig) redacted() gitHubConfigFields {
+	r := gitHubConfigFields(g)
+	if r.ClientSecret != "" {
+		r.ClientSecret = "[redacted]"
+	}
+	return r
+}
+
+// String shows the configuration with the client secret redacted.
+func (g GitHubConfig) String() string { return fmt.Sprintf("%+v", g.redacted()) }
+
+// GoString is String for %#v.
+func (g GitHubConfig) GoString() string { return "web.GitHubConfig" + g.String() }
+
+// LogValue is String for log/slog.
+func (g GitHubConfig) LogValue() slog.Value { return slog.StringValue(g.String()) }
 
 // Enabled reports whether GitHub login is configured.
 func (g GitHubConfig) Enabled() bool { return g.ClientID != "" && g.ClientSecret != "" }

@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -269,5 +272,31 @@ func TestHealthzAnswersWhatHealthReports(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "secret") {
 		t.Errorf("the public endpoint shows the internal error: %q", rec.Body.String())
+	}
+}
+
+// A GitHubConfig printed or logged by mistake (%v, %+v, %#v, slog, nested
+// in another struct) does not show the client secret.
+func TestGitHubConfigNeverShowsItsSecret(t *testing.T) {
+	g := web.GitHubConfig{ClientID: "the-id", ClientSecret: "the-very-secret", RedirectURL: "https://chat.example/auth/github/callback"}
+	outer := struct {
+		Addr   string
+		GitHub web.GitHubConfig
+	}{":3000", g}
+	var out []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		out = append(out, fmt.Sprintf(verb, g), fmt.Sprintf(verb, outer), fmt.Sprintf(verb, &outer))
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "github", g, "cfg", outer)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "github", g, "cfg", outer)
+	out = append(out, buf.String())
+	for _, s := range out {
+		if strings.Contains(s, "the-very-secret") {
+			t.Errorf("secret shown: %s", s)
+		}
+		if !strings.Contains(s, "the-id") {
+			t.Errorf("the id, which is not secret, is missing: %s", s)
+		}
 	}
 }
