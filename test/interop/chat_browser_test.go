@@ -44,7 +44,7 @@ func TestChatInChromium(t *testing.T) {
 	requireChromium(t)
 	p := startProgram(t, "--fcc-testing")
 	b := startNode(t, "chat-browser.mjs", p.URL)
-	b.timeout = 30 * time.Second // Chromium starts slowly on a busy machine
+	b.timeout = 60 * time.Second // Chromium starts slowly on a busy machine; the page waits up to 45 s itself
 	b.grace = 10 * time.Second
 	do := func(cmd map[string]any, report string) *report {
 		t.Helper()

@@ -29,7 +29,7 @@ func startChrome(t *testing.T, p *program) *chrome {
 	t.Helper()
 	requireChromium(t)
 	b := startNode(t, "chat-browser.mjs", p.URL)
-	b.timeout = 30 * time.Second // Chromium starts slowly on a busy machine
+	b.timeout = 60 * time.Second // Chromium starts slowly on a busy machine; the page waits up to 45 s itself
 	b.grace = 10 * time.Second
 	return &chrome{t: t, b: b}
 }
@@ -133,7 +133,10 @@ func lastItemIsJS(text string) string {
 // items of a long conversation, not all of them.
 func TestChatPageFollowsTheConversationInChromium(t *testing.T) {
 	t.Parallel()
-	p := startProgram(t)
+	// Nobody leaves here: the heartbeat need not notice lost clients within
+	// half a second, and on a busy machine 23 clients and Chromium can be
+	// starved that long.
+	p := startProgram(t, "--ping-interval", "5s", "--ping-timeout", "5s")
 	c := startChrome(t, p)
 	c.open("alice", 900, 420, nil) // room for a few messages only
 	c.open("bob", 900, 700, nil)
@@ -170,7 +173,11 @@ func TestChatPageFollowsTheConversationInChromium(t *testing.T) {
 	n := startNode(t, "client.mjs")
 	var socks []*sock
 	for _, a := range register(t, p, names...) {
-		socks = append(socks, openSock(t, n, a.Username, p, a, nil))
+		// Quiet: 21 sockets would report each of the 4,410 events they
+		// receive, which on a busy machine delayed the Node process long
+		// enough for its sockets to time out their pings.
+		n.connect(t, a.Username, p.URL, clientOpts{Opts: chatOpts(t, a, nil), Quiet: true})
+		socks = append(socks, &sock{n: n, c: a.Username, a: a})
 	}
 	seqs := map[*sock][]int{}
 	for _, s := range socks {

@@ -213,6 +213,9 @@ type clientOpts struct {
 	// AuthSeq makes auth a function: its i-th call (one per CONNECT)
 	// answers AuthSeq[i], the last one from then on.
 	AuthSeq []map[string]any
+	// Quiet: the socket does not report the events it receives (a sender
+	// among many, whose thousands of reports only slow the test down).
+	Quiet bool
 }
 
 // reply says how the client answers an event the server emitted with an ack.
@@ -241,6 +244,9 @@ func (n *node) connect(t *testing.T, c, url string, o clientOpts) {
 	}
 	if o.AuthSeq != nil {
 		cmd["authSeq"] = o.AuthSeq
+	}
+	if o.Quiet {
+		cmd["quiet"] = true
 	}
 	if o.SameManagerAs != "" {
 		cmd["sameManagerAs"] = o.SameManagerAs

@@ -33,6 +33,10 @@ import readline from "node:readline";
 import { chromium } from "playwright-core";
 
 const base = process.argv[2];
+// How long a page waits for something to show before it reports an error:
+// generous, for a busy machine running the race-enabled server (the Go side
+// waits a little longer, to receive that error).
+const WAIT_MS = 45000;
 
 function out(report) {
   process.stdout.write(JSON.stringify(report) + "\n");
@@ -65,7 +69,7 @@ const pages = new Map(); // c → {context, page, tab}
 
 async function newPage(c, context, url, tab) {
   const pg = await context.newPage();
-  pg.setDefaultTimeout(20000);
+  pg.setDefaultTimeout(WAIT_MS);
   pg.on("console", (msg) => out({ t: "console", c, text: `${msg.type()}: ${msg.text()}` }));
   pg.on("pageerror", (err) => out({ t: "error", c, message: `page error: ${err.message}` }));
   await pg.addInitScript(() => {
@@ -139,7 +143,7 @@ async function handle(cmd) {
       // Polled from here: waitForFunction would compile the expression in
       // the page, which its content security policy forbids.
       const pg = page(c);
-      const deadline = Date.now() + 20000;
+      const deadline = Date.now() + WAIT_MS;
       while (!(await pg.evaluate(cmd.expr))) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${cmd.expr}`);
         await new Promise((resolve) => setTimeout(resolve, 25));

@@ -154,7 +154,7 @@ function connect(cmd) {
   s.onAny((event, ...args) => {
     let ack = null;
     if (args.length > 0 && typeof args[args.length - 1] === "function") ack = args.pop();
-    out({ t: "event", c, event, args: enc(args), ack: ack !== null, transport: transportOf(s) });
+    if (!cmd.quiet) out({ t: "event", c, event, args: enc(args), ack: ack !== null, transport: transportOf(s) });
     const spec = replies[event];
     if (!ack || !spec) return;
     const answer = () => (spec.echo ? ack(...args) : ack(...dec(spec.args || [])));
