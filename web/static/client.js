@@ -25,7 +25,6 @@
 (function () {
   const MAX_LENGTH = 1000; // characters, as the server counts them
   const MAX_ITEMS = 200; // list items kept on the page; older ones are dropped
-  const SEND_TIMEOUT = 10000; // ms to wait for the server to confirm a message
   const NEAR_BOTTOM = 80; // px: closer than this to the end counts as "at the end"
 
   const form = document.getElementById('send');
@@ -174,6 +173,7 @@
   });
 
   socket.on('disconnect', (reason) => {
+    giveBackUnconfirmed();
     if (socket.active) {
       setConnection('reconnecting', 'Connection lost — reconnecting…');
     } else if (endedBySession) {
@@ -256,6 +256,24 @@
   // shows up as this user's message (in the history of the next connection,
   // or live), it leaves the box again, so that it is not sent twice.
   const unconfirmed = [];
+
+  // Messages emitted and not answered yet. The client never calls the ack
+  // of a message whose connection dropped (however slow the server, an
+  // answer comes while the connection lives), so a disconnection gives
+  // them back.
+  const awaitingAck = new Set();
+  function giveBackUnconfirmed() {
+    if (awaitingAck.size === 0) {
+      return;
+    }
+    awaitingAck.forEach((sending) => {
+      unconfirmed.push(sending.text);
+      giveBack(sending.text);
+    });
+    awaitingAck.clear();
+    unconfirmed.splice(0, unconfirmed.length - 10); // the last few are enough
+    showError('The connection dropped before the server confirmed your message; it is back in the box.');
+  }
   function postedAfterAll(data) {
     const i = data.username === me ? unconfirmed.indexOf(data.message) : -1;
     if (i < 0) {
@@ -282,13 +300,11 @@
       showError('Not connected — your message was not sent.');
       return;
     }
-    socket.timeout(SEND_TIMEOUT).emit('chat message', messageToSend, (err, res) => {
-      if (err) {
-        unconfirmed.push(messageToSend);
-        unconfirmed.splice(0, unconfirmed.length - 10); // the last few are enough
-        giveBack(messageToSend);
-        showError('The connection dropped before the server confirmed your message; it is back in the box.');
-      } else if (res && res.error) {
+    const sending = { text: messageToSend };
+    awaitingAck.add(sending);
+    socket.emit('chat message', messageToSend, (res) => {
+      awaitingAck.delete(sending);
+      if (res && res.error) {
         giveBack(messageToSend);
         showError(String(res.error));
       }
