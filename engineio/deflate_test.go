@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
+
+	"switchboard/internal/testclient"
 )
 
 func compress(t *testing.T, b []byte) []byte {
@@ -54,7 +55,7 @@ func TestPerMessageDeflateCompressesLargeMessagesBothWays(t *testing.T) {
 	}
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	read := func() (ws.Frame, []byte) {
-		f, err := readFrame(r)
+		f, err := testclient.ReadFrame(r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,24 +124,4 @@ func TestWithoutTheOptionNoExtensionIsNegotiated(t *testing.T) {
 	if len(hs.Extensions) != 0 {
 		t.Fatalf("extensions %v", hs.Extensions)
 	}
-}
-
-// readFrame reads one server frame whole, refusing a declared length over
-// 16 MiB (ws.ReadFrame trusts it).
-func readFrame(r io.Reader) (ws.Frame, error) {
-	h, err := ws.ReadHeader(r)
-	if err != nil {
-		return ws.Frame{}, err
-	}
-	if h.Length > 16<<20 {
-		return ws.Frame{}, fmt.Errorf("frame of %d bytes", h.Length)
-	}
-	f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
-	if _, err := io.ReadFull(r, f.Payload); err != nil {
-		return ws.Frame{}, err
-	}
-	if h.Masked {
-		ws.Cipher(f.Payload, h.Mask, 0)
-	}
-	return f, nil
 }

@@ -6,6 +6,7 @@ package testclient
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -181,3 +182,24 @@ func Do(t testing.TB, method, url, body string, header ...string) (int, string, 
 
 // WSURL turns an http:// base URL into ws://.
 func WSURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") }
+
+// ReadFrame reads one whole WebSocket frame from r (unmasked if masked),
+// refusing a declared payload over 16 MiB: ws.ReadFrame would trust the
+// declared length.
+func ReadFrame(r io.Reader) (ws.Frame, error) {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return ws.Frame{}, err
+	}
+	if h.Length > 16<<20 {
+		return ws.Frame{}, fmt.Errorf("testclient: frame of %d bytes", h.Length)
+	}
+	f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
+	if _, err := io.ReadFull(r, f.Payload); err != nil {
+		return ws.Frame{}, err
+	}
+	if h.Masked {
+		ws.Cipher(f.Payload, h.Mask, 0)
+	}
+	return f, nil
+}

@@ -17,6 +17,8 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	"go.uber.org/goleak"
+
+	"switchboard/internal/testclient"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -140,7 +142,7 @@ func TestReassemblesFragmentedMessages(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		f, err := readFrame(c)
+		f, err := testclient.ReadFrame(c)
 		if err != nil || f.Header.OpCode != ws.OpPong || string(f.Payload) != "p" {
 			t.Fatalf("pong: %+v %v", f.Header, err)
 		}
@@ -170,7 +172,7 @@ func TestLargeMessageArrivingInPiecesIsDelivered(t *testing.T) {
 func expectClose(t *testing.T, c net.Conn) int {
 	t.Helper()
 	for {
-		f, err := readFrame(c)
+		f, err := testclient.ReadFrame(c)
 		if err != nil {
 			t.Fatalf("no close frame: %v", err)
 		}
@@ -472,24 +474,4 @@ func (c *bufferedConn) Read(p []byte) (int, error) {
 		}
 	}
 	return c.Conn.Read(p)
-}
-
-// readFrame reads one server frame whole, refusing a declared length over
-// 16 MiB (ws.ReadFrame trusts it).
-func readFrame(r io.Reader) (ws.Frame, error) {
-	h, err := ws.ReadHeader(r)
-	if err != nil {
-		return ws.Frame{}, err
-	}
-	if h.Length > 16<<20 {
-		return ws.Frame{}, fmt.Errorf("frame of %d bytes", h.Length)
-	}
-	f := ws.Frame{Header: h, Payload: make([]byte, h.Length)}
-	if _, err := io.ReadFull(r, f.Payload); err != nil {
-		return ws.Frame{}, err
-	}
-	if h.Masked {
-		ws.Cipher(f.Payload, h.Mask, 0)
-	}
-	return f, nil
 }
