@@ -12,9 +12,12 @@ import (
 )
 
 // Args are the arguments of an incoming event or acknowledgement, kept as raw
-// JSON and decoded on demand with explicit types. Binary arguments (Node
-// Buffers, ArrayBuffers) are attachments: read them with Bytes, or Decode
-// into a []byte; nested ones decode into []byte fields.
+// JSON and decoded on demand with explicit types (Node's listener
+// parameters). Binary arguments (Node Buffers, ArrayBuffers, Blobs) are
+// attachments: read them with Bytes, or Decode into a []byte; nested ones
+// decode into []byte fields. Args is a read-only value, safe for concurrent
+// use; index i counts from 0 and excludes the event name and the
+// acknowledgement callback.
 type Args struct {
 	raw         [][]byte
 	attachments [][]byte
@@ -47,8 +50,10 @@ func (a Args) Raw(i int) json.RawMessage {
 	return a.raw[i]
 }
 
-// Decode decodes argument i into v, as encoding/json does. Binary arguments
-// decode into a *[]byte (also nested, into []byte fields).
+// Decode decodes argument i into v, as json.Unmarshal does. Binary arguments
+// decode into a *[]byte (also nested, into []byte fields). It returns an
+// error wrapping ErrNoArgument when there is no argument i, or
+// json.Unmarshal's error, wrapped (errors.As with *json.UnmarshalTypeError…).
 func (a Args) Decode(i int, v any) error {
 	if i < 0 || i >= len(a.raw) {
 		return fmt.Errorf("%w: %d of %d", ErrNoArgument, i, len(a.raw))
@@ -72,7 +77,8 @@ func (a Args) Decode(i int, v any) error {
 	return nil
 }
 
-// String returns argument i, which must be a JSON string.
+// String returns argument i, which must be a JSON string; otherwise it
+// returns an error wrapping ErrArgumentType (or ErrNoArgument).
 func (a Args) String(i int) (string, error) {
 	if i < 0 || i >= len(a.raw) {
 		return "", fmt.Errorf("%w: %d of %d", ErrNoArgument, i, len(a.raw))
@@ -116,7 +122,10 @@ func (w withBinary) MarshalJSON() ([]byte, error) {
 	return parser.ReplacePlaceholders(w.raw, w.attachments)
 }
 
-// Bytes returns binary argument i.
+// Bytes returns binary argument i, or an error wrapping ErrArgumentType
+// when it is not binary (or ErrNoArgument). The slice is the received
+// attachment itself, also returned by Decode into a *[]byte and by Values:
+// copy it before modifying it.
 func (a Args) Bytes(i int) ([]byte, error) {
 	if i < 0 || i >= len(a.raw) {
 		return nil, fmt.Errorf("%w: %d of %d", ErrNoArgument, i, len(a.raw))

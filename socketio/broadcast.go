@@ -12,8 +12,14 @@ import (
 )
 
 // BroadcastOperator selects sockets of a namespace (rooms, exceptions,
-// flags) for an emit or a bulk operation. It is a value: each method returns
-// a modified copy, so operators can be kept and reused.
+// flags) for an emit or a bulk operation, as Node's BroadcastOperator
+// (io.to(room), socket.broadcast…). Get one from a Server, Namespace or
+// Socket (To, In, Except, Broadcast, Local, Volatile, Timeout); the zero
+// value is not usable. It is a value: each method returns a modified copy,
+// so operators can be kept, reused and shared between goroutines. The
+// selection is made when the operation runs: sockets in any of the To
+// rooms (every socket when there are none) and in none of the Except
+// rooms.
 type BroadcastOperator struct {
 	nsp    *Namespace
 	rooms  []string
@@ -21,34 +27,37 @@ type BroadcastOperator struct {
 	flags  adapter.BroadcastFlags
 }
 
-// To adds rooms to the selection (sockets in any of them).
+// To adds rooms to the selection (sockets in any of them), as Node's to.
 func (b BroadcastOperator) To(rooms ...string) BroadcastOperator {
 	b.rooms = append(slices.Clip(b.rooms), rooms...)
 	return b
 }
 
-// In is To.
+// In is To (Node's in).
 func (b BroadcastOperator) In(rooms ...string) BroadcastOperator { return b.To(rooms...) }
 
-// Except excludes the sockets in rooms.
+// Except excludes the sockets in rooms, even those also in a To room.
 func (b BroadcastOperator) Except(rooms ...string) BroadcastOperator {
 	b.except = append(slices.Clip(b.except), rooms...)
 	return b
 }
 
-// Local restricts the operation to this node.
+// Local restricts the operation to this node (Node's local); with the
+// in-memory adapter it changes nothing.
 func (b BroadcastOperator) Local() BroadcastOperator {
 	b.flags.Local = true
 	return b
 }
 
-// Volatile drops the event for clients that cannot take it right now.
+// Volatile drops the event for clients that cannot take it right now
+// (Node's volatile; see Socket.Volatile).
 func (b BroadcastOperator) Volatile() BroadcastOperator {
 	b.flags.Volatile = true
 	return b
 }
 
-// Timeout bounds EmitWithAck's wait for acknowledgements.
+// Timeout bounds EmitWithAck's wait for acknowledgements, as Node's
+// timeout(ms); with a ctx deadline too, the earlier one counts.
 func (b BroadcastOperator) Timeout(d time.Duration) BroadcastOperator {
 	b.flags.Timeout = d
 	return b
@@ -58,9 +67,12 @@ func (b BroadcastOperator) options() adapter.BroadcastOptions {
 	return adapter.BroadcastOptions{Rooms: b.rooms, Except: b.except, Flags: b.flags}
 }
 
-// Emit sends an event to the selected sockets. The packet is encoded once
-// and the same bytes are queued for every recipient; Emit never waits for
-// the network.
+// Emit sends an event to the selected sockets. Arguments are encoded as by
+// Socket.Emit, once: the same bytes are queued for every recipient. Emit
+// never waits for the network. Every socket whose client had received its
+// CONNECT reply when Emit was called gets the event. It
+// returns an error wrapping ErrReservedEvent, the encoding error, or the
+// adapter's (none with the in-memory adapter).
 func (b BroadcastOperator) Emit(event string, args ...any) error {
 	if isReserved(event) {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
@@ -73,11 +85,15 @@ func (b BroadcastOperator) Emit(event string, args ...any) error {
 }
 
 // EmitWithAck sends an event to the selected sockets and waits for every
-// recipient's acknowledgement, until ctx ends or the operator's Timeout, or
-// until every recipient still missing has disconnected. It returns the
-// acknowledgements received; when some are missing the error wraps
-// ErrAckTimeout (and ErrDisconnected when it stopped waiting because the
-// missing recipients disconnected).
+// recipient's acknowledgement (Node's timeout(ms).emitWithAck), until ctx
+// ends or the operator's Timeout, or until every recipient still missing has
+// disconnected. It returns the acknowledgements received, in the order they
+// arrived (with no recipient: none, at once). When some are missing, it
+// returns those received and an error wrapping ErrAckTimeout and either
+// ctx.Err() (context.DeadlineExceeded for Timeout) or ErrDisconnected,
+// when it stopped waiting because the missing recipients disconnected.
+// Without Timeout or a ctx deadline it waits for every answer or
+// disconnection. Other errors are those of Emit, with nothing received.
 func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
 	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
@@ -166,7 +182,9 @@ func (c *collector) check() {
 	}
 }
 
-// FetchSockets describes the selected sockets.
+// FetchSockets describes the selected sockets (Node's fetchSockets): a
+// snapshot of their ids, rooms, data and handshakes, in no particular
+// order. ctx bounds the adapter's calls to other nodes.
 func (b BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
 	infos, err := b.nsp.adapter.FetchSockets(ctx, b.options())
 	if err != nil {
@@ -183,41 +201,46 @@ func (b BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, e
 	return out, nil
 }
 
-// SocketsJoin makes the selected sockets join rooms.
+// SocketsJoin makes the selected sockets join rooms (Node's socketsJoin).
 func (b BroadcastOperator) SocketsJoin(rooms ...string) error {
 	return b.nsp.adapter.AddSockets(b.options(), rooms)
 }
 
-// SocketsLeave makes the selected sockets leave rooms.
+// SocketsLeave makes the selected sockets leave rooms (Node's
+// socketsLeave).
 func (b BroadcastOperator) SocketsLeave(rooms ...string) error {
 	return b.nsp.adapter.DelSockets(b.options(), rooms)
 }
 
 // DisconnectSockets disconnects the selected sockets (with close, their
-// whole connections).
+// whole connections), as Socket.Disconnect each (Node's disconnectSockets).
+// It does not wait for their disconnect handlers.
 func (b BroadcastOperator) DisconnectSockets(close bool) error {
 	return b.nsp.adapter.DisconnectSockets(b.options(), close)
 }
 
 // RemoteSocket describes a socket returned by FetchSockets, possibly on
-// another node; its methods go through the adapter.
+// another node (Node's RemoteSocket): a snapshot taken then. Its methods act
+// on the socket by id, through the adapter, and do nothing (returning nil)
+// if it has disconnected since. They are safe for concurrent use.
 type RemoteSocket struct {
-	ID        string
-	Rooms     []string
+	ID        string     // the socket id (Socket.ID)
+	Rooms     []string   // its rooms, its own id first
 	Handshake *Handshake // nil for sockets of other nodes
-	Data      any
+	Data      any        // the value given to Socket.SetData
 	nsp       *Namespace
 }
 
-// Emit sends an event to the socket.
+// Emit sends an event to the socket, as a broadcast to its id (so
+// ErrDisconnected is never returned).
 func (r *RemoteSocket) Emit(event string, args ...any) error {
 	return r.nsp.To(r.ID).Emit(event, args...)
 }
 
-// Join makes the socket join rooms.
+// Join makes the socket join rooms (SocketsJoin on its id).
 func (r *RemoteSocket) Join(rooms ...string) error { return r.nsp.To(r.ID).SocketsJoin(rooms...) }
 
-// Leave makes the socket leave rooms.
+// Leave makes the socket leave rooms (SocketsLeave on its id).
 func (r *RemoteSocket) Leave(rooms ...string) error { return r.nsp.To(r.ID).SocketsLeave(rooms...) }
 
 // Disconnect disconnects the socket (with close, its connection).

@@ -7,7 +7,8 @@ import (
 	"switchboard/engineio"
 )
 
-// DisconnectReason says why a socket disconnected, in Node's words.
+// DisconnectReason says why a socket disconnected, in Node's words: the
+// strings Node's socket.io passes to the server's "disconnect" handlers.
 type DisconnectReason string
 
 // The reasons a socket disconnects.
@@ -34,25 +35,46 @@ func reasonFromEngine(r engineio.CloseReason) DisconnectReason {
 	}
 }
 
-// Errors returned by the package.
+// Errors returned by the package, wrapped with details: test them with
+// errors.Is.
 var (
+	// ErrReservedEvent: an emit of an event name the protocol reserves
+	// ("connect", "connect_error", "disconnect", "disconnecting",
+	// "newListener", "removeListener"); nothing was sent.
 	ErrReservedEvent = errors.New("socketio: reserved event name")
-	ErrDisconnected  = errors.New("socketio: socket disconnected")
-	ErrAckTimeout    = errors.New("socketio: acknowledgement timed out")
-	ErrAckSent       = errors.New("socketio: acknowledgement already sent")
-	ErrNoArgument    = errors.New("socketio: no such argument")
-	ErrArgumentType  = errors.New("socketio: argument has another type")
-	ErrServerClosed  = errors.New("socketio: server closed")
+	// ErrDisconnected: the socket is disconnected, so nothing was sent or
+	// no acknowledgement will come (EmitWithAck, or a broadcast's
+	// EmitWithAck whose missing recipients all left, with ErrAckTimeout).
+	ErrDisconnected = errors.New("socketio: socket disconnected")
+	// ErrAckTimeout: an EmitWithAck's context (or a broadcast's Timeout)
+	// ended before the acknowledgements came; the error wraps the
+	// context's error as well.
+	ErrAckTimeout = errors.New("socketio: acknowledgement timed out")
+	// ErrAckSent: Event.Ack was called again after it sent the
+	// acknowledgement.
+	ErrAckSent = errors.New("socketio: acknowledgement already sent")
+	// ErrNoArgument: Args has no argument at that index.
+	ErrNoArgument = errors.New("socketio: no such argument")
+	// ErrArgumentType: the argument is not of the type asked for (Args.String
+	// of a number, Args.Bytes of a string…).
+	ErrArgumentType = errors.New("socketio: argument has another type")
+	// ErrServerClosed is not returned by this version: after Server.Close,
+	// new connections are refused at the HTTP level and emits reach nobody.
+	ErrServerClosed = errors.New("socketio: server closed")
 )
 
-// ConnectError refuses a connection from a middleware: the client's
-// connect_error handler receives an Error whose message is Message and whose
-// data property is Data (encoded as JSON).
+// ConnectError refuses a connection from a middleware (Node's next(err)
+// with err.data): the client's connect_error handler receives an Error whose
+// message is Message and whose data property is Data, encoded as JSON (left
+// out when nil). A middleware may also return it wrapped; any other error
+// refuses with its Error() text as the message. The client does not retry
+// by itself after a connect_error from a middleware.
 type ConnectError struct {
 	Message string
 	Data    any
 }
 
+// Error returns Message.
 func (e *ConnectError) Error() string { return e.Message }
 
 // connectErrorPayload encodes err as Node does: {"message","data"}.

@@ -11,13 +11,24 @@ import (
 	"switchboard/socketio/parser"
 )
 
-// Middleware vets a socket before it connects to a namespace: a non-nil
-// error refuses the connection (the client gets connect_error with the
-// error's message, and ConnectError.Data if it is a *ConnectError).
+// Middleware vets a socket before it connects to a namespace (Node's
+// io.use((socket, next) => …)): nil lets it through to the next middleware,
+// a non-nil error refuses it — the client gets connect_error with the
+// error's message, and ConnectError.Data if it is a *ConnectError. A panic
+// refuses it too. It runs on the client's handler goroutine and may block
+// (a database lookup): only this client waits. The socket is not connected
+// yet: read its Handshake and call SetData, but join rooms and emit in
+// OnConnection (here Join does nothing and Emit returns ErrDisconnected).
 type Middleware func(s *Socket) error
 
 // Namespace is a communication channel multiplexed over the connections
-// (Node's io.of(name)). It is safe for concurrent use.
+// (Node's io.of(name)): its own middlewares, handlers, rooms and sockets.
+// Get one with Server.Of, or from a ParentNamespace for dynamic ones. It is
+// safe for concurrent use.
+//
+// Deliver, DeliverWithAck, Disconnect and SocketInfo implement
+// adapter.Namespace, for adapters; applications use Emit, To and
+// DisconnectSockets.
 type Namespace struct {
 	name    string
 	srv     *Server
@@ -42,18 +53,23 @@ func newNamespace(srv *Server, name string) *Namespace {
 // Name returns the namespace name ("/", "/chat").
 func (n *Namespace) Name() string { return n.name }
 
-// Adapter returns the namespace's adapter.
+// Adapter returns the namespace's adapter (Node's nsp.adapter).
 func (n *Namespace) Adapter() adapter.Adapter { return n.adapter }
 
-// Use adds a middleware, run in order for each connecting socket.
+// Use adds a connection middleware (Node's nsp.use). Middlewares run in
+// the order they were added — a ParentNamespace's first — for each socket
+// connecting to the namespace; the first error refuses it.
 func (n *Namespace) Use(mw Middleware) {
 	n.mu.Lock()
 	n.middlewares = append(n.middlewares, mw)
 	n.mu.Unlock()
 }
 
-// OnConnection registers fn for each socket that connects, after the
-// middlewares accepted it and the client was told.
+// OnConnection registers fn for each socket that connects (Node's
+// nsp.on("connection")), after the middlewares accepted it and the client
+// was told. Register the socket's handlers in fn: events the client sends
+// right after connecting wait for fn to return. fn runs on the client's
+// handler goroutine; a panic in it is recovered and logged.
 func (n *Namespace) OnConnection(fn func(s *Socket)) {
 	n.mu.Lock()
 	n.onConnect = append(n.onConnect, fn)
@@ -61,7 +77,8 @@ func (n *Namespace) OnConnection(fn func(s *Socket)) {
 }
 
 // On registers h for event on every socket of the namespace that has no
-// handler of its own for it. It costs no memory per socket. As in Node,
+// handler of its own for it (registered with Socket.On), which costs no
+// memory per socket; Node has no equivalent. As in Node,
 // On("connection", h) (or "connect") is OnConnection: h runs for each
 // connecting socket, with an Event named "connection".
 func (n *Namespace) On(event string, h EventHandler) {
@@ -115,7 +132,9 @@ func (n *Namespace) connectionHandlers() []func(s *Socket) {
 	return out
 }
 
-// Sockets returns the namespace's sockets connected to this node.
+// Sockets returns the namespace's sockets connected to this node, in no
+// particular order (Node's nsp.sockets); FetchSockets also sees other
+// nodes'.
 func (n *Namespace) Sockets() []*Socket {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
@@ -126,7 +145,7 @@ func (n *Namespace) Sockets() []*Socket {
 	return out
 }
 
-// Socket returns a local socket by id.
+// Socket returns a socket of this node by id (Node's nsp.sockets.get(id)).
 func (n *Namespace) Socket(id string) (*Socket, bool) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
@@ -134,7 +153,8 @@ func (n *Namespace) Socket(id string) (*Socket, bool) {
 	return s, ok
 }
 
-// Count returns the number of sockets connected to this node.
+// Count returns the number of sockets connected to this node (Node's
+// nsp.sockets.size).
 func (n *Namespace) Count() int {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
@@ -174,10 +194,12 @@ func (n *Namespace) remove(s *Socket) {
 
 func (n *Namespace) op() BroadcastOperator { return BroadcastOperator{nsp: n} }
 
-// Emit sends an event to every socket of the namespace.
+// Emit sends an event to every socket of the namespace (Node's nsp.emit);
+// see BroadcastOperator.Emit.
 func (n *Namespace) Emit(event string, args ...any) error { return n.op().Emit(event, args...) }
 
-// EmitWithAck sends an event to every socket and collects acknowledgements.
+// EmitWithAck sends an event to every socket and collects their
+// acknowledgements; see BroadcastOperator.EmitWithAck.
 func (n *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
 	return n.op().EmitWithAck(ctx, event, args...)
 }
@@ -214,8 +236,11 @@ func (n *Namespace) SocketsLeave(rooms ...string) error { return n.op().SocketsL
 // DisconnectSockets disconnects every socket (with close, their connections).
 func (n *Namespace) DisconnectSockets(close bool) error { return n.op().DisconnectSockets(close) }
 
-// ServerSideEmit sends an event to the other nodes of a cluster (none with
-// the in-memory adapter).
+// ServerSideEmit sends an event to the other nodes of a cluster (Node's
+// serverSideEmit, without acknowledgements): nothing with the in-memory
+// adapter, which returns nil at once. ctx bounds the adapter's network
+// calls. It returns ErrReservedEvent or an encoding error as Emit does,
+// or the adapter's error.
 func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...any) error {
 	p, err := eventPacket(n.name, event, args)
 	if err != nil {
@@ -273,7 +298,8 @@ func (n *Namespace) Deliver(p *parser.Packet, ids []adapter.SocketID, flags adap
 	releaseList(list)
 }
 
-// DeliverWithAck implements adapter.Namespace.
+// DeliverWithAck implements adapter.Namespace: as Deliver, registering
+// onAck for each recipient's acknowledgement.
 func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) int {
 	pkts := encode(p)
 	var opts engineio.SendOptions
@@ -300,7 +326,8 @@ func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, fla
 	return sent
 }
 
-// Disconnect implements adapter.Namespace.
+// Disconnect implements adapter.Namespace: Socket.Disconnect(close) for each
+// local socket of ids. Applications use DisconnectSockets.
 func (n *Namespace) Disconnect(ids []adapter.SocketID, close bool) {
 	list := n.collect(ids)
 	sockets := append([]*Socket(nil), *list...)
@@ -310,7 +337,8 @@ func (n *Namespace) Disconnect(ids []adapter.SocketID, close bool) {
 	}
 }
 
-// SocketInfo implements adapter.Namespace.
+// SocketInfo implements adapter.Namespace: the id, handshake and data of a
+// connected local socket.
 func (n *Namespace) SocketInfo(id adapter.SocketID) (adapter.SocketInfo, bool) {
 	s, ok := n.Socket(id)
 	if !ok || !s.ready.Load() {

@@ -9,8 +9,12 @@ import (
 var errConnectTimeout = errors.New("socketio: no namespace joined within ConnectTimeout")
 
 // ParentNamespace is a family of dynamic namespaces (Server.OfFunc,
-// Server.OfRegexp). Middlewares, connection handlers and event handlers
-// registered on it apply to every child, present and future.
+// Server.OfRegexp; Node's parent namespace). Middlewares, connection
+// handlers and event handlers registered on it apply to every child,
+// present and future: its middlewares run before the child's own, its
+// connection handlers before the child's, and its event handlers serve
+// events that neither the socket nor the child has a handler for. It is
+// safe for concurrent use.
 type ParentNamespace struct {
 	srv   *Server
 	match func(name string, auth json.RawMessage) bool
@@ -22,22 +26,23 @@ type ParentNamespace struct {
 	handlers    map[string][]EventHandler
 }
 
-// Use adds a connection middleware to every child.
+// Use adds a connection middleware to every child; see Namespace.Use.
 func (p *ParentNamespace) Use(mw Middleware) {
 	p.mu.Lock()
 	p.middlewares = append(p.middlewares, mw)
 	p.mu.Unlock()
 }
 
-// OnConnection registers fn for sockets connecting to any child.
+// OnConnection registers fn for sockets connecting to any child
+// (s.Namespace() tells which); see Namespace.OnConnection.
 func (p *ParentNamespace) OnConnection(fn func(s *Socket)) {
 	p.mu.Lock()
 	p.onConnect = append(p.onConnect, fn)
 	p.mu.Unlock()
 }
 
-// On registers an event handler for the sockets of every child;
-// On("connection", h) is OnConnection.
+// On registers an event handler for the sockets of every child; see
+// Namespace.On. On("connection", h) is OnConnection.
 func (p *ParentNamespace) On(event string, h EventHandler) {
 	if event == "connection" || event == "connect" {
 		p.OnConnection(func(s *Socket) { h(s, &Event{Name: event}) })
@@ -51,7 +56,8 @@ func (p *ParentNamespace) On(event string, h EventHandler) {
 	p.mu.Unlock()
 }
 
-// Children returns the namespaces created so far.
+// Children returns the namespaces created so far and not cleaned up (see
+// Options.CleanupEmptyChildNamespaces), in no particular order.
 func (p *ParentNamespace) Children() []*Namespace {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -62,7 +68,9 @@ func (p *ParentNamespace) Children() []*Namespace {
 	return out
 }
 
-// Emit sends an event to every socket of every child.
+// Emit sends an event to every socket of every child (Node's
+// parentNamespace.emit), encoding it once per child. It returns the
+// children's errors joined (errors.Join): with no child, nil.
 func (p *ParentNamespace) Emit(event string, args ...any) error {
 	var errs []error
 	for _, n := range p.Children() {

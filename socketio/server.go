@@ -1,18 +1,3 @@
-// Package socketio is a Socket.IO v4 server (protocol v5 over Engine.IO v4)
-// that the official JavaScript client talks to unchanged: namespaces,
-// rooms, acknowledgements both ways, binary payloads, middleware, and
-// broadcasts encoded once for all recipients.
-//
-// A Server is an http.Handler; mount it at its path ("/socket.io/"):
-//
-//	io := socketio.NewServer(nil)
-//	io.OnConnection(func(s *socketio.Socket) {
-//		s.On("chat message", func(s *socketio.Socket, e *socketio.Event) {
-//			msg, _ := e.Args.String(0)
-//			io.Emit("chat message", msg)
-//		})
-//	})
-//	http.Handle("/socket.io/", io)
 package socketio
 
 import (
@@ -34,7 +19,8 @@ import (
 )
 
 // Options configure a Server. A nil *Options, and every zero field, mean
-// Node's defaults.
+// Node's defaults. Engine.IO settings (ping interval and timeout, buffer
+// sizes, transports, CORS, AllowRequest) are in Engine.
 type Options struct {
 	// Path is where the server answers (default "/socket.io/"; a trailing
 	// slash is added). The path without its trailing slash is answered too,
@@ -42,28 +28,35 @@ type Options struct {
 	// the server at both ("/socket.io" and "/socket.io/").
 	Path string
 	// ConnectTimeout closes connections that join no namespace in time
-	// (default 45 s).
+	// (default 45 s), as Node's connectTimeout.
 	ConnectTimeout time.Duration
 	// MaxAttachments bounds the binary attachments of an incoming packet
-	// (default 10).
+	// (default 10); a packet announcing more closes its connection with
+	// "parse error".
 	MaxAttachments int
-	// Adapter creates each namespace's adapter (default adapter.NewInMemory).
+	// Adapter creates each namespace's adapter (default
+	// adapter.NewInMemory: rooms in this process).
 	Adapter adapter.Factory
 	// CleanupEmptyChildNamespaces removes a dynamic namespace (see OfFunc)
 	// when its last socket leaves, as Node's option of the same name: with a
 	// pattern that admits endless names, namespaces would otherwise pile up.
 	CleanupEmptyChildNamespaces bool
 	// DisableServeClient stops serving the browser client bundle at
-	// <Path>socket.io.js (and .min.js, .esm.min.js, .map…).
+	// <Path>socket.io.js (and .min.js, .esm.min.js, .map…), as Node's
+	// serveClient: false. The bundle is served only when it was built into
+	// the binary (see ClientBundleAvailable).
 	DisableServeClient bool
 	// Engine configures the Engine.IO layer: transports, ping interval and
-	// timeout, buffer sizes, CORS, AllowRequest… Its Path is ignored.
+	// timeout, buffer sizes, CORS, AllowRequest… Its Path is ignored (Path
+	// above is used) and its Logger defaults to Logger.
 	Engine engineio.Options
 	// Logger receives diagnostics (default: discard).
 	Logger *slog.Logger
 }
 
-// Server is a Socket.IO server. It is safe for concurrent use.
+// Server is a Socket.IO server: an http.Handler, and the main namespace
+// ("/"): its Use, OnConnection, On, Emit, To… are those of Of("/"), as
+// Node's io.on, io.emit… are io.of("/")'s. It is safe for concurrent use.
 type Server struct {
 	eio            *engineio.Server
 	log            *slog.Logger
@@ -83,7 +76,8 @@ type Server struct {
 	closing atomic.Bool
 }
 
-// NewServer returns a Server; nil opts means the defaults.
+// NewServer returns a Server; nil opts means the defaults. Its goroutines
+// start with the first connections; Close releases them.
 func NewServer(opts *Options) *Server {
 	var o Options
 	if opts != nil {
@@ -134,7 +128,10 @@ func ClientBundleAvailable() bool { return clientdist.Available() }
 // Engine returns the underlying Engine.IO server.
 func (srv *Server) Engine() *engineio.Server { return srv.eio }
 
-// ServeHTTP answers Socket.IO requests and serves the client bundle.
+// ServeHTTP answers the Engine.IO requests of Socket.IO clients under the
+// server's path, and at the path without its trailing slash, and serves
+// the browser client bundle (see Options.DisableServeClient). Other paths
+// get 404.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if srv.serveClient && (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, srv.path) {
 		if name := r.URL.Path[len(srv.path):]; clientdist.IsBundleFile(name) {
@@ -146,7 +143,9 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Of returns the namespace name, creating it if needed ("/chat"; a missing
-// leading slash is added).
+// leading slash is added), as Node's io.of(name). Clients can join only the
+// namespaces created with Of, and those matched by OfFunc or OfRegexp;
+// others are refused with connect_error "Invalid namespace".
 func (srv *Server) Of(name string) *Namespace {
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
@@ -161,9 +160,14 @@ func (srv *Server) Of(name string) *Namespace {
 	return n
 }
 
-// OfFunc declares dynamic namespaces: a client connecting to an unknown
-// namespace whose name (and auth payload) match gets it created as a child
-// of the returned ParentNamespace.
+// OfFunc declares dynamic namespaces, as Node's io.of(function): when a
+// client asks for a namespace that does not exist, match is called with
+// its name and the client's auth payload, and if it reports true the
+// namespace is created as a child of the returned ParentNamespace. Later
+// clients of that namespace join it without calling match again (until
+// CleanupEmptyChildNamespaces removes it). Families are tried in the order
+// they were declared. match runs on the connecting client's handler
+// goroutine and must be safe for concurrent use.
 func (srv *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *ParentNamespace {
 	p := &ParentNamespace{srv: srv, match: match, children: make(map[string]*Namespace)}
 	srv.mu.Lock()
@@ -172,7 +176,9 @@ func (srv *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *P
 	return p
 }
 
-// OfRegexp declares dynamic namespaces whose names match re.
+// OfRegexp declares dynamic namespaces whose names match re, as Node's
+// io.of(/regexp/); see OfFunc. Anchor re (`^/room-\d+$`): a pattern that
+// matches part of a name admits any name that contains it.
 func (srv *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
 	return srv.OfFunc(func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
 }
@@ -194,17 +200,22 @@ func (srv *Server) lookupNamespace(name string, auth []byte) *Namespace {
 }
 
 // The main namespace ("/") shortcuts, as Node's io.on / io.use / io.emit.
+// Each is the same method of Of("/").
 
-// Use adds a connection middleware to the main namespace.
+// Use adds a connection middleware to the main namespace (Node's io.use);
+// see Namespace.Use.
 func (srv *Server) Use(mw Middleware) { srv.main.Use(mw) }
 
-// OnConnection registers fn for sockets connecting to the main namespace.
+// OnConnection registers fn for sockets connecting to the main namespace
+// (Node's io.on("connection")); see Namespace.OnConnection.
 func (srv *Server) OnConnection(fn func(s *Socket)) { srv.main.OnConnection(fn) }
 
-// On registers an event handler for every socket of the main namespace.
+// On registers an event handler for every socket of the main namespace;
+// see Namespace.On.
 func (srv *Server) On(event string, h EventHandler) { srv.main.On(event, h) }
 
-// Emit sends an event to every socket of the main namespace.
+// Emit sends an event to every socket of the main namespace (Node's
+// io.emit); see BroadcastOperator.Emit.
 func (srv *Server) Emit(event string, args ...any) error { return srv.main.Emit(event, args...) }
 
 // To selects sockets of the main namespace by room.
@@ -244,10 +255,16 @@ func (srv *Server) ServerSideEmit(ctx context.Context, event string, args ...any
 	return srv.main.ServerSideEmit(ctx, event, args...)
 }
 
-// Close shuts the server down: new connections are refused, every socket
-// disconnects with "server shutting down" (its disconnect handlers run),
-// connections close. It waits for all that or for ctx. It does not stop the
-// http.Server.
+// Close shuts the server down: new connections are refused (HTTP 503),
+// every socket disconnects with "server shutting down", connections close.
+// It waits until every disconnect handler has returned and every
+// connection is closed, or until ctx ends: it then returns ctx.Err() and
+// cuts the WebSockets still open. Calls after the first return nil at once,
+// without waiting.
+//
+// It does not stop the http.Server: call Close first, then the
+// http.Server's Shutdown, which would otherwise wait for the long-polling
+// requests Close ends.
 func (srv *Server) Close(ctx context.Context) error {
 	if srv.closing.Swap(true) {
 		return nil

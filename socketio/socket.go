@@ -13,9 +13,12 @@ import (
 	"switchboard/socketio/parser"
 )
 
-// Socket is a client's connection to one namespace. Its methods are safe for
-// concurrent use. Handlers of one socket never run concurrently: events,
-// connection and disconnection handlers run one at a time, in arrival order.
+// Socket is a client's connection to one namespace (Node's socket). Its
+// methods are safe for concurrent use, and it may be kept and used after
+// its handlers return (until it disconnects, Emit then returning
+// ErrDisconnected). Handlers of one client never run concurrently: events,
+// connection and disconnection handlers of all its sockets run one at a
+// time, in arrival order (see the package doc).
 type Socket struct {
 	id     string
 	nsp    *Namespace
@@ -56,27 +59,36 @@ type ackWaiter struct {
 	expires time.Time              // zero: waits until answered or disconnected
 }
 
-// PacketMiddleware runs before an incoming event is handled; an error stops
-// the event and is reported to the socket's OnError handler.
+// PacketMiddleware runs before an incoming event is handled (Node's
+// socket.use(([event, ...args], next) => …)), after the OnAny handlers; an
+// error stops the event — its handlers do not run, and it is not
+// acknowledged — and is reported to the socket's OnError handler. The
+// connection stays open.
 type PacketMiddleware func(s *Socket, e *Event) error
 
-// ID returns the socket id: 20 URL-safe characters, also the name of the
-// socket's own room. It differs from the Engine.IO session id.
+// ID returns the socket id (Node's socket.id): 20 URL-safe characters,
+// also the name of the socket's own room, so s.Namespace().To(id) reaches
+// it. It differs from the Engine.IO session id.
 func (s *Socket) ID() string { return s.id }
 
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
-// Handshake returns how the socket connected.
+// Handshake returns how the socket connected (Node's socket.handshake).
 func (s *Socket) Handshake() *Handshake { return &s.hs }
 
-// Connected reports whether the socket is connected.
+// Connected reports whether the socket is connected: false from the
+// moment it starts disconnecting, before its "disconnecting" handlers run.
 func (s *Socket) Connected() bool { return s.connected.Load() }
 
-// Transport returns the connection's current transport ("polling" or "websocket").
+// Transport returns the connection's current transport ("polling" or
+// "websocket"; Node's socket.conn.transport.name). It changes once, when
+// the connection upgrades.
 func (s *Socket) Transport() string { return s.client.sess.Transport() }
 
-// SetData attaches application data to the socket (FetchSockets returns it).
+// SetData attaches application data to the socket (Node's socket.data),
+// replacing the previous value; FetchSockets returns it. A cluster adapter
+// may need to encode it.
 func (s *Socket) SetData(v any) { s.data.Store(&v) }
 
 // Data returns the value given to SetData, or nil.
@@ -87,60 +99,83 @@ func (s *Socket) Data() any {
 	return nil
 }
 
-// On registers h for event. Registering "disconnecting" or "disconnect"
-// receives those pseudo-events, with Event.Reason set.
+// On registers h for event (Node's socket.on); several handlers of one
+// event run in the order they were registered. Registering "disconnecting"
+// or "disconnect" receives those pseudo-events, with Event.Reason set. An
+// event without a handler is dropped (and, if the client asked for one,
+// not acknowledged).
 func (s *Socket) On(event string, h EventHandler) {
 	s.mu.Lock()
 	s.handlers = append(s.handlers, namedHandler{event, h})
 	s.mu.Unlock()
 }
 
-// OnAny registers h for every incoming event, before its own handler.
+// OnAny registers h for every incoming event, before the packet
+// middlewares and the event's own handlers (Node's socket.onAny). The
+// pseudo-events "disconnecting" and "disconnect" are not delivered to it.
 func (s *Socket) OnAny(h EventHandler) {
 	s.mu.Lock()
 	s.anyHandlers = append(s.anyHandlers, h)
 	s.mu.Unlock()
 }
 
-// Use adds a middleware run for every incoming event.
+// Use adds a middleware run for every incoming event, in the order added;
+// see PacketMiddleware.
 func (s *Socket) Use(mw PacketMiddleware) {
 	s.mu.Lock()
 	s.middlewares = append(s.middlewares, mw)
 	s.mu.Unlock()
 }
 
-// OnDisconnect registers fn for the socket's disconnection.
+// OnDisconnect registers fn for the socket's disconnection (Node's
+// socket.on("disconnect")), whatever its reason. It runs on the client's
+// handler goroutine after the socket left its rooms; register it in
+// OnConnection. Server.Close waits for it.
 func (s *Socket) OnDisconnect(fn func(s *Socket, reason DisconnectReason)) {
 	s.On("disconnect", func(s *Socket, e *Event) { fn(s, e.Reason) })
 }
 
 // OnDisconnecting registers fn to run when the socket is about to
-// disconnect, while it is still in its rooms.
+// disconnect, while it is still in its rooms (Rooms still lists them), as
+// Node's socket.on("disconnecting"). Emit to the socket fails by then;
+// broadcasts to its rooms reach the others.
 func (s *Socket) OnDisconnecting(fn func(s *Socket, reason DisconnectReason)) {
 	s.On("disconnecting", func(s *Socket, e *Event) { fn(s, e.Reason) })
 }
 
-// OnError registers fn for errors: middleware refusals and handler panics.
+// OnError sets the handler of the socket's errors (Node's
+// socket.on("error")): a PacketMiddleware's error, a panic in an event
+// handler or packet middleware. A later call replaces fn. Without one, the
+// errors are logged at level Warn on Options.Logger.
 func (s *Socket) OnError(fn func(s *Socket, err error)) {
 	s.mu.Lock()
 	s.errorHandler = fn
 	s.mu.Unlock()
 }
 
-// Emit sends an event to this client. Arguments are encoded as JSON (with
-// encoding/json); a []byte — as an argument, or inside map[string]any and
-// []any values — is sent as binary (a Buffer/ArrayBuffer for the client). It returns
-// ErrReservedEvent for reserved names and ErrDisconnected once the socket is
-// disconnected; it never blocks on the network.
+// Emit sends an event to this client (Node's socket.emit). Arguments are
+// encoded as JSON (with encoding/json, HTML characters unescaped;
+// json.RawMessage as it is); a []byte — an argument, or anywhere inside
+// one: map and slice elements, struct fields — is sent as binary, a
+// Buffer for the Node client and an ArrayBuffer in browsers. An event may
+// hold at most 10 binary values, what the official client accepts; more
+// fail with an error.
+//
+// It queues the event and returns; it never blocks on the network, and
+// events from one goroutine arrive in order. It returns an error wrapping
+// ErrReservedEvent for a reserved name, ErrDisconnected once the socket is
+// disconnected, or the encoding error (wrapped; see the package doc).
 func (s *Socket) Emit(event string, args ...any) error {
 	return s.emit(0, event, args)
 }
 
 // Volatile returns an emitter whose events are dropped when the client
-// cannot take them right now.
+// cannot take them right now (Node's socket.volatile): over polling when no
+// poll is waiting, over WebSocket when frames are still queued.
 func (s *Socket) Volatile() Emitter { return Emitter{s: s, opts: engineio.Volatile} }
 
 // Emitter sends events to one socket with options (see Socket.Volatile).
+// It is a value, safe for concurrent use.
 type Emitter struct {
 	s    *Socket
 	opts engineio.SendOptions
@@ -174,10 +209,15 @@ func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 	return newPacket(parser.Event, nsp, data, atts), nil
 }
 
-// EmitWithAck sends an event and waits for the client's acknowledgement. It
-// returns the acknowledgement's arguments, or an error wrapping
-// ErrAckTimeout (and ctx.Err()) when ctx ends first, or ErrDisconnected.
-// Cancelling ctx never closes the socket.
+// EmitWithAck sends an event and waits for the client's acknowledgement
+// (Node's socket.timeout(ms).emitWithAck: give ctx a deadline with
+// context.WithTimeout). It returns the acknowledgement's arguments, or:
+// an error wrapping both ErrAckTimeout and ctx.Err() when ctx ends first;
+// ErrDisconnected when the socket is or becomes disconnected before the
+// acknowledgement; an error wrapping ErrReservedEvent, or the encoding
+// error, as Emit. Without a deadline it waits until the client answers or
+// disconnects. Ending the wait never closes the socket; an acknowledgement
+// arriving later is dropped.
 //
 // Called from one of the client's own handlers, give ctx a deadline: while
 // the handler waits, the client's further events queue up, and past 256 of
@@ -277,9 +317,12 @@ func (s *Socket) awaitReply() {
 // (not one whose CONNECT is still being processed).
 func (s *Socket) closing() bool { return s.ready.Load() && !s.connected.Load() }
 
-// Join adds the socket to rooms; once the socket is disconnected it does
-// nothing. Safe to call from any goroutine, also while the socket
-// disconnects: the rooms are then left with the others at its teardown.
+// Join adds the socket to rooms (Node's socket.join). A room exists while
+// it has sockets; joining twice is joining once. Once the socket is
+// disconnected it does nothing, and before it is connected too (in a
+// connection middleware). Safe to call from any goroutine, also while the
+// socket disconnects: the rooms are then left with the others at its
+// teardown.
 func (s *Socket) Join(rooms ...string) {
 	s.roomsMu.Lock()
 	defer s.roomsMu.Unlock()
@@ -288,22 +331,29 @@ func (s *Socket) Join(rooms ...string) {
 	}
 }
 
-// Leave removes the socket from a room.
+// Leave removes the socket from a room (Node's socket.leave); leaving a
+// room it is not in does nothing. A disconnecting socket leaves all its
+// rooms by itself.
 func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
 
-// Rooms returns the socket's rooms, its own id first.
+// Rooms returns the socket's rooms, its own id first (Node's
+// socket.rooms); nil once it has disconnected.
 func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
 
-// To returns a broadcast to the rooms, excluding this socket.
+// To returns a broadcast to the sockets in any of rooms except this one
+// (Node's socket.to(room)): s.To(room).Emit reaches everyone in room but
+// the sender. To include the sender, use s.Namespace().To(room).
 func (s *Socket) To(rooms ...string) BroadcastOperator { return s.Broadcast().To(rooms...) }
 
 // In is To.
 func (s *Socket) In(rooms ...string) BroadcastOperator { return s.To(rooms...) }
 
-// Except returns a broadcast to every socket but those in rooms and this one.
+// Except returns a broadcast to every socket of the namespace but those in
+// rooms and this one (Node's socket.except(room)).
 func (s *Socket) Except(rooms ...string) BroadcastOperator { return s.Broadcast().Except(rooms...) }
 
-// Broadcast returns a broadcast to every socket of the namespace but this one.
+// Broadcast returns a broadcast to every socket of the namespace but this
+// one (Node's socket.broadcast).
 func (s *Socket) Broadcast() BroadcastOperator {
 	return BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
 }
@@ -311,9 +361,14 @@ func (s *Socket) Broadcast() BroadcastOperator {
 // Local is Broadcast restricted to this node (in a cluster).
 func (s *Socket) Local() BroadcastOperator { return s.Broadcast().Local() }
 
-// Disconnect disconnects the socket from its namespace; the client is told
-// ("io server disconnect") and does not reconnect by itself. With close, the
-// whole connection closes (every namespace of the client).
+// Disconnect disconnects the socket from its namespace (Node's
+// socket.disconnect(close)); the client is told (its reason: "io server
+// disconnect") and does not reconnect by itself. With close, the whole
+// connection closes (every namespace of the client). The socket's reason is
+// ReasonServerNamespaceDisconnect. It returns at once: the disconnect
+// handlers run later on the client's handler goroutine (after the current
+// handler, when called from one). Disconnecting a disconnected socket does
+// nothing.
 func (s *Socket) Disconnect(close bool) {
 	if close {
 		s.client.disconnectAll()
