@@ -9,12 +9,14 @@ import (
 )
 
 // RequestError is a refused HTTP request, answered as Node's engine.io does:
-// status 400 (403 for ErrForbidden) with the JSON body {"code","message"}.
+// status 400 (403 for ErrForbidden) with the JSON body {"code","message"}
+// (a refused WebSocket upgrade: 400 with the message as text).
 type RequestError struct {
 	Code    int    // Engine.IO error code, 0–5
 	Message string // the message sent to the client
 }
 
+// Error returns the message and code.
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("engineio: %s (code %d)", e.Message, e.Code)
 }
@@ -25,7 +27,8 @@ func (e *RequestError) Is(target error) bool {
 	return errors.As(target, &t) && t.Code == e.Code
 }
 
-// The Engine.IO request errors, by code.
+// The Engine.IO request errors, by code. ErrForbidden's message is replaced
+// by the error that Options.AllowRequest returned.
 var (
 	ErrUnknownTransport    = &RequestError{0, "Transport unknown"}
 	ErrUnknownSID          = &RequestError{1, "Session ID unknown"}
@@ -35,10 +38,13 @@ var (
 	ErrUnsupportedProtocol = &RequestError{5, "Unsupported protocol version"}
 )
 
-// ErrServerClosed is returned by operations on a closed Server.
+// ErrServerClosed is not returned by this version: after Server.Close,
+// handshakes are answered with HTTP 503 and sends fail with
+// ErrSessionClosed.
 var ErrServerClosed = errors.New("engineio: server closed")
 
-// ErrSessionClosed is returned when sending on a closed session.
+// ErrSessionClosed is returned when sending on a closed session, also one
+// that a send closed because its queue was full (Options.MaxQueuedBytes).
 var ErrSessionClosed = errors.New("engineio: session closed")
 
 func (e *RequestError) status() int {

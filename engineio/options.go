@@ -40,11 +40,14 @@ type Options struct {
 	// whose client does not keep up beyond it is closed with reason
 	// "transport error" (the slow-consumer policy). Default 8 MiB.
 	MaxQueuedBytes int
-	// CORS enables cross-origin requests for polling. Nil means off.
+	// CORS enables cross-origin requests for polling (Node's cors option).
+	// Nil means off: browsers then refuse other origins' polling requests.
 	CORS *CORS
 	// AllowRequest, when set, vets every handshake (not subsequent
-	// requests): a non-nil error refuses it with HTTP 403 (code 4, the
-	// error's text as message).
+	// requests), as Node's allowRequest: a non-nil error refuses it with
+	// HTTP 403 (code 4, the error's text as message). It is where to check
+	// the Origin header, which CORS does not do for WebSocket. It runs on
+	// the request's goroutine and may block (ctx: r.Context()).
 	AllowRequest func(r *http.Request) error
 	// Logger receives diagnostics (default: discard).
 	Logger *slog.Logger
@@ -65,7 +68,12 @@ type PerMessageDeflate struct {
 	Threshold int
 }
 
-// CORS configures cross-origin resource sharing for polling requests.
+// CORS configures cross-origin resource sharing for polling requests: the
+// Access-Control-* response headers, and the answer to preflights (204).
+// It refuses nothing by itself — a request from an origin not allowed is
+// served without those headers, so the browser hides the answer from the
+// page — and WebSocket handshakes are not subject to it: to refuse origins,
+// use Options.AllowRequest.
 type CORS struct {
 	// Origins lists the allowed origins ("https://example.com"); "*" allows
 	// any. With Credentials, "*" echoes the request's origin.
@@ -77,7 +85,8 @@ type CORS struct {
 	// Headers lists the request headers allowed in preflights (default: the
 	// ones the preflight asks for).
 	Headers []string
-	// MaxAge is the preflight cache lifetime (default: unset).
+	// MaxAge is the preflight cache lifetime, in whole seconds (default:
+	// unset).
 	MaxAge time.Duration
 }
 

@@ -2,9 +2,18 @@
 // HTTP long-polling and WebSocket transports, the polling→WebSocket upgrade
 // and the heartbeat, answering exactly as Node's engine.io does.
 //
-// A Server is an http.Handler. It hands sessions to a Handler, the seam to
-// the protocol above (Socket.IO): four callbacks — open, message, close —
-// that it serializes per session.
+// A Server is an http.Handler; mount it at its path ("/engine.io/" by
+// default) and, for clients with addTrailingSlash: false, at the path
+// without its trailing slash. It hands sessions to a Handler, the seam to
+// the protocol above (Socket.IO): three callbacks — open, message, close —
+// that it serializes per session. Applications use package socketio, which
+// provides the Handler; this package is for the protocol layer.
+//
+// Sending never blocks on the network: Session.Send queues, bounded by
+// Options.MaxQueuedBytes (a client that does not keep up is disconnected).
+// The only call that waits, Server.Close, takes a context.Context. Send
+// fails with ErrSessionClosed (check it with errors.Is); the *RequestError
+// values (ErrUnknownSID…) are how refused HTTP requests are answered.
 package engineio
 
 import (
@@ -22,9 +31,14 @@ import (
 )
 
 // Handler receives the sessions of a Server. For one session, calls are
-// never concurrent and OnClose is the last one. OnMessage runs on the
-// transport's reader (an epoll loop for WebSocket): it must not block —
-// hand long work to another goroutine. data is valid only during the call.
+// never concurrent, OnOpen is the first and OnClose the last, exactly once;
+// calls for different sessions run in parallel. OnOpen runs on the
+// handshake's request goroutine, before the client gets its open packet
+// over polling. OnMessage runs on the transport's reader (an epoll loop
+// shared with other connections, for WebSocket): it must not block — hand
+// long work to another goroutine. data is valid only during the call.
+// OnClose's err, possibly nil, gives details of reason (a parse error, a
+// failed write…).
 type Handler interface {
 	OnOpen(s *Session)
 	OnMessage(s *Session, data []byte, binary bool)
@@ -42,7 +56,8 @@ type Server struct {
 }
 
 // NewServer returns a Server delivering sessions to h; nil opts means the
-// defaults (see Options).
+// defaults (see Options). Its goroutines start with the first connections;
+// Close releases them.
 func NewServer(h Handler, opts *Options) *Server {
 	cfg := newConfig(opts)
 	srv := &Server{cfg: cfg, handler: h, ctl: newControls()}
@@ -57,20 +72,23 @@ func NewServer(h Handler, opts *Options) *Server {
 	return srv
 }
 
-// Path returns the path prefix the server answers.
+// Path returns the path prefix the server answers, with its trailing slash.
 func (srv *Server) Path() string { return srv.cfg.Path }
 
 // Count returns the number of open sessions.
 func (srv *Server) Count() int { return int(srv.sessions.count.Load()) }
 
-// Session returns the open session with the given id.
+// Session returns the open session with the given id (ok is false for an
+// unknown or closed one).
 func (srv *Server) Session(id string) (*Session, bool) {
 	s := srv.sessions.get(id)
 	return s, s != nil
 }
 
 // ServeHTTP answers Engine.IO requests under the server's path, and at the
-// path without its trailing slash (see Options.Path).
+// path without its trailing slash (see Options.Path); others get 404.
+// Refused requests are answered as Node does (see RequestError); new
+// sessions after Close get 503.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; !strings.HasPrefix(p, srv.cfg.Path) && p != srv.cfg.Path[:len(srv.cfg.Path)-1] {
 		http.NotFound(w, r)
@@ -220,10 +238,13 @@ func (srv *Server) closeIfClosing(s *Session) {
 	}
 }
 
-// Close shuts the server down: new handshakes are refused, every session
-// closes with ReasonServerShutdown, WebSockets get a close frame, and Close
-// waits until they are gone or ctx ends (then the rest are cut). It does not
-// stop the http.Server serving it.
+// Close shuts the server down: new handshakes are refused (503), every
+// session closes with ReasonServerShutdown, WebSockets get a close frame,
+// and Close waits until they are gone or ctx ends: it then cuts the rest
+// and returns ctx.Err(). A poll waiting for packets is answered with a
+// close packet. Calls after the first return nil at once, without waiting.
+// It does not stop the http.Server serving it: call it before the
+// http.Server's Shutdown.
 func (srv *Server) Close(ctx context.Context) error {
 	if srv.closing.Swap(true) {
 		return nil

@@ -34,13 +34,19 @@ type Request struct {
 	Header http.Header
 	// RequestURI is the unmodified request target ("/socket.io/?EIO=4&…").
 	RequestURI string
-	Host       string
+	// Host is the request's Host (http.Request.Host).
+	Host string
+	// RemoteAddr is the client's address, host:port (http.Request's; a
+	// proxy's when behind one).
 	RemoteAddr string
-	TLS        bool
-	Time       time.Time
+	// TLS reports a request over TLS.
+	TLS bool
+	// Time is when the session opened.
+	Time time.Time
 }
 
-// URL parses RequestURI (the session keeps the string, not the parsed URL).
+// URL parses RequestURI (the session keeps the string, not the parsed URL);
+// an empty URL if it cannot be parsed.
 func (r *Request) URL() *url.URL {
 	u, err := url.ParseRequestURI(r.RequestURI)
 	if err != nil {
@@ -182,17 +188,19 @@ type Session struct {
 // with the client: do not expose it to other clients.
 func (s *Session) ID() string { return s.id }
 
-// Request returns the request that opened the session.
+// Request returns the request that opened the session; do not modify it.
 func (s *Session) Request() *Request { return &s.req }
 
-// Transport returns the current transport name.
+// Transport returns the current transport name: TransportPolling until
+// an upgrade completes, then TransportWebSocket.
 func (s *Session) Transport() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.transport
 }
 
-// SetUserData attaches a value for the Handler (typically its per-session state).
+// SetUserData attaches a value for the Handler (typically its per-session
+// state), replacing the previous one.
 func (s *Session) SetUserData(v any) { s.user.Store(&v) }
 
 // UserData returns the value given to SetUserData, or nil.
