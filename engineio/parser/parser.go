@@ -30,7 +30,8 @@ const (
 
 var typeNames = [...]string{"open", "close", "ping", "pong", "message", "upgrade", "noop"}
 
-// String returns the protocol's name for t ("open", "message", …).
+// String returns the protocol's name for t ("open", "message", …), or
+// "Type(N)" for a value outside the seven types.
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
 		return typeNames[t]
@@ -74,7 +75,8 @@ func AppendPacket(dst []byte, p Packet) []byte {
 // whether the frame was a binary frame; binary frames are always messages.
 // Text packets must be valid UTF-8 and start with a known type digit, or be
 // 'b' followed by standard base64: a binary message sent as text, as the
-// client does with forceBase64 (the data is then newly allocated).
+// client does with forceBase64 (the data is then newly allocated). Data
+// otherwise aliases frame. Errors wrap ErrInvalidPacket.
 func DecodePacket(frame []byte, binary bool) (Packet, error) {
 	if binary {
 		return Packet{Type: Message, Data: frame, Binary: true}, nil

@@ -1,7 +1,14 @@
 // Package adapter defines how a Socket.IO namespace tracks rooms and reaches
-// sockets, and provides the in-memory default. A cluster adapter (Redis,
-// later) implements the same interface: it overrides what needs the network
-// and reaches local sockets through the same Namespace view.
+// sockets (Node's socket.io-adapter), and provides the in-memory default.
+// A cluster adapter (Redis, later) implements the same interface: it
+// overrides what needs the network and reaches local sockets through the
+// same Namespace view.
+//
+// Applications seldom use this package directly: package socketio creates
+// one Adapter per namespace with Options.Adapter (default NewInMemory) and
+// calls it for rooms, broadcasts and bulk operations. An implementation is
+// called from many goroutines at once; only the methods that take a
+// context.Context may wait for other nodes.
 package adapter
 
 import (
@@ -30,10 +37,11 @@ type BroadcastFlags struct {
 
 // BroadcastOptions select the recipients of an operation: the sockets in any
 // of Rooms (every socket when Rooms is empty) and in none of Except.
+// Adapters must not modify the slices.
 type BroadcastOptions struct {
-	Rooms  []Room
-	Except []Room
-	Flags  BroadcastFlags
+	Rooms  []Room         // the sockets in any of these (all when empty)
+	Except []Room         // minus the sockets in any of these
+	Flags  BroadcastFlags // how to send
 }
 
 // SocketInfo describes a socket for FetchSockets.
