@@ -463,3 +463,46 @@ func ExampleOptions_cors() {
 	// GET from https://app.example.com: 200, Access-Control-Allow-Origin "https://app.example.com"
 	// GET from https://evil.example: 403, Access-Control-Allow-Origin ""
 }
+
+// A broadcast that collects acknowledgements (Node's
+// io.timeout(ms).emitWithAck): the answers that came in time, and an error
+// wrapping ErrAckTimeout when some did not.
+func ExampleBroadcastOperator_EmitWithAck() {
+	io := socketio.NewServer(nil)
+	ts := httptest.NewServer(io)
+	defer ts.Close()
+	defer io.Close(context.Background())
+
+	alice, bob := dial(ts.URL+"/socket.io/", nil), dial(ts.URL+"/socket.io/", nil)
+	alice.connect("/", "")
+	bob.connect("/", "")
+
+	type result struct {
+		answers []socketio.Args
+		err     error
+	}
+	done := make(chan result)
+	go func() {
+		answers, err := io.Timeout(100*time.Millisecond).EmitWithAck(context.Background(), "vote", "lunch?")
+		done <- result{answers, err}
+	}()
+
+	q := alice.read()
+	fmt.Println("alice:", q)
+	alice.ack("/", q.ID, "pizza")
+	fmt.Println("bob:", bob.read()) // and does not answer
+
+	r := <-done
+	for _, a := range r.answers {
+		choice, _ := a.String(0)
+		fmt.Println("server: answer", choice)
+	}
+	fmt.Println("server:", errors.Is(r.err, socketio.ErrAckTimeout), r.err)
+	alice.close()
+	bob.close()
+	// Output:
+	// alice: event ["vote","lunch?"] (ack id 0)
+	// bob: event ["vote","lunch?"] (ack id 0)
+	// server: answer pizza
+	// server: true socketio: acknowledgement timed out: 1 of 2 acknowledgements for "vote": context deadline exceeded
+}
