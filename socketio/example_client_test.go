@@ -75,14 +75,9 @@ func (c *client) connect(nsp, auth string) received {
 	return c.read()
 }
 
-// emit sends an event: socket.emit(event, ...args). A []byte, also inside a
-// map[string]any, is sent as binary, as a Buffer is.
-func (c *client) emit(nsp, event string, args ...any) {
-	c.send(c.event(nsp, sioparser.Event, append([]any{event}, args...)))
-}
-
 // emitWithAck sends an event that asks for an acknowledgement, which
-// arrives later as an "ack" packet: socket.emitWithAck(event, ...args).
+// arrives later as an "ack" packet: socket.emitWithAck(event, ...args). A
+// []byte, also inside a map[string]any, is sent as binary, as a Buffer is.
 func (c *client) emitWithAck(nsp, event string, args ...any) {
 	p := c.event(nsp, sioparser.Event, append([]any{event}, args...))
 	p.ID, p.HasID = c.nextID, true
