@@ -3,6 +3,7 @@ package socketio
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,7 +119,7 @@ func (c *client) drain() {
 func (c *client) safely(f func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			c.srv.log.Error("socketio: handler panicked", "panic", r)
+			c.srv.log.Error("socketio: handler panicked", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
 	f()
@@ -214,7 +215,7 @@ func (c *client) connect(name string, auth []byte) {
 	}
 	s := &Socket{id: newID(), nsp: nsp, client: c, hs: newHandshake(c.sess.Request(), auth)}
 	for _, mw := range nsp.allMiddlewares() {
-		if err := callMiddleware(mw, s); err != nil {
+		if err := c.callMiddleware(mw, s); err != nil {
 			refuse(connectErrorPayload(err))
 			return
 		}
@@ -293,10 +294,15 @@ func (c *client) removeConnectingLocked(name string) {
 	}
 }
 
-func callMiddleware(mw Middleware, s *Socket) (err error) {
+// errMiddlewarePanicked is what the client of a connection middleware that
+// panicked is told: the panic itself goes to the log only.
+var errMiddlewarePanicked = &ConnectError{Message: "internal server error"}
+
+func (c *client) callMiddleware(mw Middleware, s *Socket) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("socketio: middleware panicked: %v", r)
+			c.srv.log.Error("socketio: connection middleware panicked", "nsp", s.nsp.name, "panic", r, "stack", string(debug.Stack()))
+			err = errMiddlewarePanicked
 		}
 	}()
 	return mw(s)

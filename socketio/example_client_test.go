@@ -44,7 +44,7 @@ type received struct{ *sioparser.Packet }
 // extra request headers (cookies, Origin), as io(url, {transports:
 // ["polling"]}) does.
 func dial(endpoint string, header http.Header) *client {
-	c := &client{http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}, header: header}
+	c := &client{http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}}, header: header}
 	if strings.Contains(endpoint, "?") {
 		endpoint += "&"
 	} else {

@@ -483,7 +483,7 @@ func ExampleBroadcastOperator_EmitWithAck() {
 	}
 	done := make(chan result)
 	go func() {
-		answers, err := io.Timeout(100*time.Millisecond).EmitWithAck(context.Background(), "vote", "lunch?")
+		answers, err := io.Timeout(2*time.Second).EmitWithAck(context.Background(), "vote", "lunch?")
 		done <- result{answers, err}
 	}()
 

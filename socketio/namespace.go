@@ -15,7 +15,8 @@ import (
 // io.use((socket, next) => …)): nil lets it through to the next middleware,
 // a non-nil error refuses it — the client gets connect_error with the
 // error's message, and ConnectError.Data if it is a *ConnectError. A panic
-// refuses it too. It runs on the client's handler goroutine and may block
+// refuses it too, telling the client only "internal server error" (the
+// panic and its stack go to Options.Logger). It runs on the client's handler goroutine and may block
 // (a database lookup): only this client waits. The socket is not connected
 // yet: read its Handshake and call SetData, but join rooms and emit in
 // OnConnection (here Join does nothing and Emit returns ErrDisconnected).

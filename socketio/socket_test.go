@@ -1,9 +1,12 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -63,6 +66,46 @@ func TestMiddlewareRefusalSendsConnectErrorWithData(t *testing.T) {
 	if msg := c.ReadText(); !strings.HasPrefix(msg, `40{"sid":"`) {
 		t.Fatalf("got %q", msg)
 	}
+}
+
+// A connection middleware that panics refuses the connection with a
+// generic message: the panic's value (internals, perhaps secrets) goes to
+// the server's log with a stack trace, never to the client.
+func TestPanickingMiddlewareRefusesWithoutTellingTheClientWhy(t *testing.T) {
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	o := quietOptions()
+	o.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+	io := NewServer(o)
+	io.Use(func(s *Socket) error {
+		var m map[string]string
+		m["db password hunter2"] = "x" // a nil map: panics
+		return nil
+	})
+	ts := start(t, io)
+	c := ts.ws(t)
+	c.ReadText()
+	c.Text(`40`)
+	if msg := c.ReadText(); msg != `44{"message":"internal server error"}` {
+		t.Fatalf("got %q", msg)
+	}
+	logMu.Lock()
+	got := logs.String()
+	logMu.Unlock()
+	if !strings.Contains(got, "middleware panicked") || !strings.Contains(got, "assignment to entry in nil map") || !strings.Contains(got, "socket_test.go") {
+		t.Fatalf("the log does not carry the panic and its stack:\n%s", got)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func TestRoomsAndBroadcastOperators(t *testing.T) {
