@@ -250,7 +250,7 @@ func (c *client) connect(name string, auth []byte) {
 		}
 		s.nsp = nsp
 	}
-	nsp.adapter.AddAll(s.id, []string{s.id})
+	s.joinOnConnect()
 	data := make([]byte, 0, 32)
 	data = append(data, `{"sid":`...)
 	data = parser.AppendString(data, s.id)

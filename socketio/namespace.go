@@ -18,8 +18,9 @@ import (
 // refuses it too, telling the client only "internal server error" (the
 // panic and its stack go to Options.Logger). It runs on the client's handler goroutine and may block
 // (a database lookup): only this client waits. The socket is not connected
-// yet: read its Handshake and call SetData, but join rooms and emit in
-// OnConnection (here Join does nothing and Emit returns ErrDisconnected).
+// yet: read its Handshake, call SetData and Join (the socket joins those
+// rooms as it connects), but emit in OnConnection (here Emit returns
+// ErrDisconnected).
 type Middleware func(s *Socket) error
 
 // Namespace is a communication channel multiplexed over the connections

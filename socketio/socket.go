@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,9 @@ type Socket struct {
 	data    atomic.Pointer[any]
 
 	roomsMu sync.Mutex // orders Join against the teardown's leaving every room
+	// pendingRooms: joined in a connection middleware, before the socket
+	// is in its namespace; the socket joins them as it connects (roomsMu).
+	pendingRooms []string
 
 	mu           sync.Mutex
 	handlers     []namedHandler
@@ -318,23 +322,45 @@ func (s *Socket) awaitReply() {
 func (s *Socket) closing() bool { return s.ready.Load() && !s.connected.Load() }
 
 // Join adds the socket to rooms (Node's socket.join). A room exists while
-// it has sockets; joining twice is joining once. Once the socket is
-// disconnected it does nothing, and before it is connected too (in a
-// connection middleware). Safe to call from any goroutine, also while the
-// socket disconnects: the rooms are then left with the others at its
-// teardown.
+// it has sockets; joining twice is joining once. In a connection
+// middleware, the socket joins the rooms as it connects (not at all if it
+// is refused); once it is disconnected, Join does nothing. Safe to call
+// from any goroutine, also while the socket disconnects: the rooms are then
+// left with the others at its teardown.
 func (s *Socket) Join(rooms ...string) {
 	s.roomsMu.Lock()
 	defer s.roomsMu.Unlock()
-	if s.connected.Load() {
+	switch {
+	case s.connected.Load():
 		s.nsp.adapter.AddAll(s.id, rooms)
+	case !s.ready.Load(): // still connecting: in a middleware
+		s.pendingRooms = append(s.pendingRooms, rooms...)
 	}
+}
+
+// joinOnConnect puts the connecting socket in the room of its id and in
+// those joined by the middlewares.
+func (s *Socket) joinOnConnect() {
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	rooms := append([]string{s.id}, s.pendingRooms...)
+	s.pendingRooms = nil
+	s.nsp.adapter.AddAll(s.id, rooms)
 }
 
 // Leave removes the socket from a room (Node's socket.leave); leaving a
 // room it is not in does nothing. A disconnecting socket leaves all its
-// rooms by itself.
-func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
+// rooms by itself. In a connection middleware it undoes a Join.
+func (s *Socket) Leave(room string) {
+	if !s.ready.Load() {
+		s.roomsMu.Lock()
+		if !s.connected.Load() {
+			s.pendingRooms = slices.DeleteFunc(s.pendingRooms, func(r string) bool { return r == room })
+		}
+		s.roomsMu.Unlock()
+	}
+	s.nsp.adapter.Del(s.id, room)
+}
 
 // Rooms returns the socket's rooms, its own id first (Node's
 // socket.rooms); nil once it has disconnected.

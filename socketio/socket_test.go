@@ -108,6 +108,44 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// Rooms joined in a connection middleware (Node: socket.join in io.use,
+// e.g. a user's own room once authenticated) are the socket's once it
+// connects; a refused socket is in none.
+func TestJoinInAConnectionMiddlewareTakesEffectOnConnect(t *testing.T) {
+	io := NewServer(quietOptions())
+	io.Use(func(s *Socket) error {
+		s.Join("vip", "lobby")
+		s.Leave("lobby")
+		if strings.Contains(string(s.Handshake().Auth), "refuse") {
+			return errors.New("refused")
+		}
+		return nil
+	})
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+
+	refused := ts.ws(t)
+	refused.ReadText()
+	refused.Text(`40{"refuse":true}`)
+	if msg := refused.ReadText(); msg != `44{"message":"refused"}` {
+		t.Fatalf("got %q", msg)
+	}
+	a, _ := ts.connect(t, "/", "")
+	sa := sockets.next(t)
+	if got := sa.Rooms(); !slices.Equal(got, []string{sa.ID(), "vip"}) {
+		t.Fatalf("rooms %v, want [%s vip]", got, sa.ID())
+	}
+	_ = io.To("vip").Emit("members only")
+	if got := a.ReadSkippingPings(); got != `42["members only"]` {
+		t.Fatalf("got %q", got)
+	}
+	ids, err := io.Of("/").Adapter().Sockets(context.Background(), []string{"vip"})
+	if err != nil || !slices.Equal(ids, []string{sa.ID()}) {
+		t.Fatalf("vip holds %v (%v), want only the connected socket", ids, err)
+	}
+}
+
 func TestRoomsAndBroadcastOperators(t *testing.T) {
 	io := NewServer(quietOptions())
 	sockets := newEvents[*Socket]()
