@@ -41,8 +41,9 @@ func (e *Event) HasAck() bool { return e.ack != nil }
 // emitWithAck's promise) receives; it is Node's callback(...args). args are
 // encoded as by Socket.Emit ([]byte as binary). It may be called later,
 // from any goroutine, at most once: it returns ErrAckSent after the first
-// call that sent it (a call whose arguments cannot be encoded returns the
-// encoding error and sends nothing), ErrDisconnected once the connection is
+// call that sent it (a call whose arguments cannot be encoded, or hold
+// more than 10 binary values, returns that error and sends nothing),
+// ErrDisconnected once the connection is
 // closed, and nil, sending nothing, when no acknowledgement was asked for.
 // It never blocks on the network.
 func (e *Event) Ack(args ...any) error {
@@ -52,6 +53,9 @@ func (e *Event) Ack(args ...any) error {
 	// Encoded first: arguments that cannot be encoded leave the ack unsent,
 	// and callable again (as in Node).
 	data, atts, err := ackData(args)
+	if err == nil {
+		err = checkAttachments(atts)
+	}
 	if err != nil {
 		return err
 	}

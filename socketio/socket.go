@@ -207,10 +207,19 @@ func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(atts) > parser.DefaultMaxAttachments {
-		return nil, fmt.Errorf("socketio: %d binary arguments, clients accept at most %d", len(atts), parser.DefaultMaxAttachments)
+	if err := checkAttachments(atts); err != nil {
+		return nil, err
 	}
 	return newPacket(parser.Event, nsp, data, atts), nil
+}
+
+// checkAttachments refuses more binary values than the official client
+// accepts in one packet (its parser closes the connection).
+func checkAttachments(atts [][]byte) error {
+	if len(atts) > parser.DefaultMaxAttachments {
+		return fmt.Errorf("socketio: %d binary arguments, clients accept at most %d", len(atts), parser.DefaultMaxAttachments)
+	}
+	return nil
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement

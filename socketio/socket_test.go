@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"switchboard/internal/testclient"
+	"switchboard/socketio/parser"
 )
 
 func quietOptions() *Options {
@@ -997,6 +998,36 @@ func TestAckThatFailsToEncodeMayBeRetried(t *testing.T) {
 	c.Text(`425["q"]`)
 	if err := errs.next(t); err == nil {
 		t.Fatal("Ack(chan) returned nil")
+	}
+	if err := errs.next(t); err != nil {
+		t.Fatalf("the retry returned %v", err)
+	}
+	if msg := c.ReadSkippingPings(); msg != `435["ok"]` {
+		t.Fatalf("got %q", msg)
+	}
+}
+
+// An acknowledgement with more binary values than the official client
+// accepts (10: its parser refuses the packet and closes the connection) is
+// refused like such an Emit, and may be retried.
+func TestAckWithTooManyBinaryValuesIsRefused(t *testing.T) {
+	io := NewServer(quietOptions())
+	errs := newEvents[error]()
+	io.OnConnection(func(s *Socket) {
+		s.On("q", func(s *Socket, e *Event) {
+			many := make([]any, parser.DefaultMaxAttachments+1)
+			for i := range many {
+				many[i] = []byte{byte(i)}
+			}
+			errs.add(e.Ack(many...))
+			errs.add(e.Ack("ok"))
+		})
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	c.Text(`425["q"]`)
+	if err := errs.next(t); err == nil || !strings.Contains(err.Error(), "at most 10") {
+		t.Fatalf("Ack with 11 binary values returned %v", err)
 	}
 	if err := errs.next(t); err != nil {
 		t.Fatalf("the retry returned %v", err)
