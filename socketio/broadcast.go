@@ -93,7 +93,8 @@ func (b BroadcastOperator) Emit(event string, args ...any) error {
 // ctx.Err() (context.DeadlineExceeded for Timeout) or ErrDisconnected,
 // when it stopped waiting because the missing recipients disconnected.
 // Without Timeout or a ctx deadline it waits for every answer or
-// disconnection. Other errors are those of Emit, with nothing received.
+// disconnection. With ctx already ended it sends nothing and returns that
+// error. Other errors are those of Emit, with nothing received.
 func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
 	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
@@ -104,6 +105,9 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		defer cancel()
 	} else if d, ok := ctx.Deadline(); ok {
 		b.flags.Timeout = time.Until(d)
+	}
+	if err := ctx.Err(); err != nil { // nobody would wait for the answers
+		return nil, fmt.Errorf("%w: %q: %w", ErrAckTimeout, event, err)
 	}
 	p, err := eventPacket(b.nsp.name, event, args)
 	if err != nil {

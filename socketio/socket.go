@@ -225,7 +225,8 @@ func checkAttachments(atts [][]byte) error {
 // EmitWithAck sends an event and waits for the client's acknowledgement
 // (Node's socket.timeout(ms).emitWithAck: give ctx a deadline with
 // context.WithTimeout). It returns the acknowledgement's arguments, or:
-// an error wrapping both ErrAckTimeout and ctx.Err() when ctx ends first;
+// an error wrapping both ErrAckTimeout and ctx.Err() when ctx ends first
+// (having ended already, nothing is sent);
 // ErrDisconnected when the socket is or becomes disconnected before the
 // acknowledgement; an error wrapping ErrReservedEvent, or the encoding
 // error, as Emit. Without a deadline it waits until the client answers or
@@ -242,6 +243,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 	}
 	if !s.connected.Load() {
 		return Args{}, ErrDisconnected
+	}
+	if err := ctx.Err(); err != nil { // nobody would wait for the answer
+		return Args{}, fmt.Errorf("%w: %q: %w", ErrAckTimeout, event, err)
 	}
 	p, err := eventPacket(s.nsp.name, event, args)
 	if err != nil {

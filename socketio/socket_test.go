@@ -1037,6 +1037,32 @@ func TestAckWithTooManyBinaryValuesIsRefused(t *testing.T) {
 	}
 }
 
+// EmitWithAck with a context that has already ended sends nothing: nobody
+// would be waiting for the answer.
+func TestEmitWithAckOnAnEndedContextSendsNothing(t *testing.T) {
+	io := NewServer(quietOptions())
+	errs := newEvents[error]()
+	io.OnConnection(func(s *Socket) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := s.EmitWithAck(ctx, "question")
+		errs.add(err)
+		_, err = io.Of("/").EmitWithAck(ctx, "poll")
+		errs.add(err)
+		_ = s.Emit("after")
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	for _, what := range []string{"socket", "broadcast"} {
+		if err := errs.next(t); !errors.Is(err, ErrAckTimeout) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s EmitWithAck on a cancelled context: %v", what, err)
+		}
+	}
+	if msg := c.ReadSkippingPings(); msg != `42["after"]` {
+		t.Fatalf("got %q, want only the later emit", msg)
+	}
+}
+
 // Events received before the client went away are handled, even when they
 // wait behind a slow handler: in Node a received event is dispatched at
 // once, so a client that emits and then closes its tab is heard. Their
