@@ -75,7 +75,7 @@ type Conn struct {
 	notified  bool     // OnClose was called
 	deflate   bool     // per-message deflate negotiated (fixed after Upgrade)
 	queue     [][]byte // frames waiting to be written, in order
-	queued    int      // bytes in queue
+	queued    int      // bytes in queue, each frame counted with frameOverhead
 	maxQueued int
 	fd        int // netpoll mode: the descriptor; -1 in goroutine mode
 
@@ -122,7 +122,7 @@ func (c *Conn) Send(direct bool, frames ...[]byte) error {
 func (c *Conn) Enqueue(frames ...[]byte) (bool, error) {
 	n := 0
 	for _, f := range frames {
-		n += len(f)
+		n += len(f) + frameOverhead
 	}
 	c.mu.Lock()
 	if c.state != stateOpen {
@@ -216,11 +216,20 @@ func (c *Conn) feedPending() {
 	}
 }
 
+// frameOverhead is what a queued frame costs beyond its bytes: its slot in
+// the queue (a slice header) and the allocator's rounding of a small frame.
+// Counting it keeps the queue's bound a bound on memory when the frames are
+// tiny: a client that floods pings and reads nothing gets a 2-byte pong for
+// each, 30 bytes of memory apiece, which counted as 2 let one connection
+// hold 15 times MaxQueuedBytes.
+const frameOverhead = 32
+
 // Compressed reports whether per-message deflate was negotiated: frames
 // from AppendCompressedFrame may then be sent.
 func (c *Conn) Compressed() bool { return c.deflate }
 
-// QueuedBytes returns the number of bytes waiting to be written.
+// QueuedBytes returns the number of bytes waiting to be written, each frame
+// counted with a small overhead (see frameOverhead); 0 when none wait.
 func (c *Conn) QueuedBytes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -282,7 +291,9 @@ func (c *Conn) Close(code int, reason string) {
 	if c.closeCause == nil {
 		c.closeCause = ErrClosedByUs
 	}
-	c.queue = append(c.queue, closeFrame(code, reason))
+	f := closeFrame(code, reason)
+	c.queue = append(c.queue, f)
+	c.queued += len(f) + frameOverhead
 	c.linger = time.AfterFunc(time.Second, func() { c.Abort(ErrTimeout) })
 	start := !c.writing
 	c.writing = true

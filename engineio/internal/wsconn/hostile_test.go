@@ -3,10 +3,12 @@ package wsconn
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/binary"
 	"errors"
 	"net"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -151,4 +153,60 @@ func dialDeflate(t *testing.T, s *server) net.Conn {
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	return c
+}
+
+// A client that floods pings and reads nothing gets a pong for each, queued:
+// the queue's bound must bound memory too, however small the frames, and
+// the client ends as a slow consumer.
+func TestPingFloodFromANonReaderIsBounded(t *testing.T) {
+	forModes(t, func(t *testing.T, opts Options) {
+		opts.MaxQueuedBytes = 1 << 20
+		rec := newRecorder(false)
+		s := startServer(t, &opts, func() Handler { return rec })
+		// Small socket buffers on both sides (accepted sockets inherit the
+		// listener's), so that the pongs pile up in the server's queue, not
+		// in the kernel. Not below a loopback segment: a receive buffer
+		// smaller than one drops segments and stalls the connection.
+		if raw, err := s.srv.Listener.(*net.TCPListener).SyscallConn(); err == nil {
+			_ = raw.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 128<<10) })
+		}
+		d := ws.Dialer{NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err == nil {
+				_ = c.(*net.TCPConn).SetReadBuffer(128 << 10)
+			}
+			return c, err
+		}}
+		c, _, _, err := d.Dial(t.Context(), s.url())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		ping := bytes.Repeat(rawFrame(0x80|opPing, 0, nil), 1<<20)
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var peak uint64
+		for i := 0; i < 16; i++ {
+			_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write(ping); err != nil {
+				break // closed by the server
+			}
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapAlloc)
+		}
+		if grown := int64(peak) - int64(before.HeapAlloc); grown > 4*int64(opts.MaxQueuedBytes) {
+			t.Fatalf("a ping flood grew the heap by %d KiB (queue bound %d KiB)", grown>>10, opts.MaxQueuedBytes>>10)
+		}
+		select {
+		case err := <-rec.closed:
+			if !errors.Is(err, ErrSlowConsumer) {
+				t.Fatalf("OnClose(%v)", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the flooding non-reader was not disconnected")
+		}
+	})
 }

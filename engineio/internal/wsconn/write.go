@@ -40,10 +40,11 @@ func (c *Conn) wrote(bufs [][]byte, n int, err error) bool {
 		c.mu.Unlock()
 		return false
 	}
-	c.queued -= n
 	switch {
 	case err == errWouldBlock:
-		c.queue = append(consume(bufs, n), c.queue...)
+		rest := consume(bufs, n)
+		c.queued -= n + (len(bufs)-len(rest))*frameOverhead
+		c.queue = append(rest, c.queue...)
 		if c.outEdge { // became writable while we wrote: go on
 			c.mu.Unlock()
 			return true
@@ -57,6 +58,7 @@ func (c *Conn) wrote(bufs [][]byte, n int, err error) bool {
 		c.Abort(err)
 		return false
 	}
+	c.queued -= n + len(bufs)*frameOverhead
 	c.recycle(bufs)
 	if len(c.queue) == 0 { // done: release the write side in this same critical section
 		after := c.afterDrain()
