@@ -171,10 +171,12 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.posting = true
+	s.postRC = http.NewResponseController(w)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		s.posting = false
+		s.postRC = nil
 		s.mu.Unlock()
 	}()
 

@@ -154,6 +154,9 @@ type Session struct {
 	pollWake chan struct{}
 	polling  bool // a GET is waiting
 	posting  bool // a POST is being processed
+	// postRC reaches the connection of the POST being read, to cut the
+	// body's reading short when the session ends (see abortPostLocked).
+	postRC *http.ResponseController
 
 	// websocket
 	ws           *wsconn.Conn
@@ -384,6 +387,9 @@ func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
 	}
 	probe, conn := s.probe, s.ws
 	s.probe = nil
+	if !drain {
+		s.abortPostLocked()
+	}
 	if s.resumed != nil { // release POSTs waiting for a resume
 		close(s.resumed)
 		s.resumed = nil
@@ -436,11 +442,26 @@ func (s *Session) closeWith(reason CloseReason, err error, drain bool) {
 // release removes a closed session from the registry.
 func (s *Session) release() {
 	s.mu.Lock()
+	s.abortPostLocked()
 	s.draining = false
 	clear(s.queue)
 	s.queue, s.queued = nil, 0
 	s.mu.Unlock()
 	s.srv.sessions.remove(s)
+}
+
+// abortPostLocked ends the reading of a POST body in progress: its packets
+// have nowhere to go once the session is over, and a client that sends its
+// body slowly, or never, would otherwise hold the request (a goroutine, a
+// connection, a buffer) for as long as it likes. The read fails at once and
+// the POST is answered with an error. Called with s.mu held, which the POST
+// holds too to clear postRC before it returns: the connection is never
+// touched once it may serve another request.
+func (s *Session) abortPostLocked() {
+	if s.postRC != nil {
+		_ = s.postRC.SetReadDeadline(time.Now())
+		s.postRC = nil
+	}
 }
 
 // open calls Handler.OnOpen. The session is already in the registry, so a
