@@ -126,6 +126,14 @@ func (c *Conn) Text(s string) {
 	}
 }
 
+// TryText sends a text message within d, returning an error instead of
+// failing the test (a server that stopped reading makes it time out).
+func (c *Conn) TryText(s string, d time.Duration) error {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(d))
+	defer c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return wsutil.WriteClientText(c.nc, []byte(s))
+}
+
 // Binary sends a binary message.
 func (c *Conn) Binary(b []byte) {
 	c.t.Helper()
