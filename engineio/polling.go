@@ -201,8 +201,12 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
+	done := r.Context().Done()
 	err = parser.DecodePayload(buf.b, func(p parser.Packet) error {
 		s.onPacket(p)
+		// Backpressure within the body too: a body of tiny packets holds
+		// thousands, which a paused Handler must not get all at once.
+		s.waitResumed(done)
 		if s.isClosed() {
 			return errStop
 		}
@@ -214,7 +218,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Backpressure: the client sends its next POST after this answer.
-	s.waitResumed(r.Context().Done())
+	s.waitResumed(done)
 	writeOK(w)
 }
 

@@ -202,3 +202,65 @@ func TestAFloodingClientDoesNotSlowDownOthers(t *testing.T) {
 	}
 	once.Do(func() { close(release) })
 }
+
+// A polling client can put a whole maxPayload of tiny events in one POST:
+// they are handed to the handlers as the runner keeps up, not all queued at
+// once (which held ~200 bytes per 10-byte event).
+func TestAFloodingPollingClientIsSlowedDownNotBuffered(t *testing.T) {
+	io := NewServer(quietOptions())
+	release := make(chan struct{})
+	var handled sync.WaitGroup
+	clients := newEvents[*client]()
+	io.OnConnection(func(s *Socket) {
+		clients.add(s.client)
+		s.On("e", func(s *Socket, e *Event) {
+			<-release
+			handled.Done()
+		})
+	})
+	ts := start(t, io)
+	code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
+	if code != 200 {
+		t.Fatalf("handshake %d %s", code, body)
+	}
+	sid := body[strings.Index(body, `"sid":"`)+7:][:20]
+	if code, _, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), "40"); code != 200 {
+		t.Fatalf("CONNECT %d", code)
+	}
+	cl := clients.next(t)
+	const n = 50_000
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte('\x1e')
+		}
+		b.WriteString(`42["e"]`)
+	}
+	handled.Add(n)
+	posted := make(chan int)
+	go func() {
+		code, _, _ := do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), b.String())
+		posted <- code
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for paused := false; !paused; {
+		if time.Now().After(deadline) {
+			t.Fatal("the client was never paused")
+		}
+		time.Sleep(time.Millisecond)
+		cl.runMu.Lock()
+		paused = cl.paused
+		cl.runMu.Unlock()
+	}
+	close(release)
+	if code := <-posted; code != 200 {
+		t.Fatalf("POST %d", code)
+	}
+	handled.Wait()
+	cl.runMu.Lock()
+	peak := cl.peak
+	cl.runMu.Unlock()
+	if peak > runHighWater+1 {
+		t.Fatalf("peak backlog %d (high water %d)", peak, runHighWater)
+	}
+}
