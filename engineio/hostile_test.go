@@ -171,3 +171,33 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A second WebSocket while one is probing is closed at once (Node: "already
+// upgrading"); repeated probes are each answered, as in Node; the first
+// WebSocket still upgrades.
+func TestConcurrentUpgradeProbesOnOneSession(t *testing.T) {
+	opts := fixtureOptions()
+	opts.PingInterval = 10 * time.Second // no heartbeat to answer meanwhile
+	ts := startEcho(t, opts)
+	sid := ts.openPolling(t)
+	first := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	first.Text("2probe")
+	if msg, _ := first.Read(); msg != "3probe" {
+		t.Fatalf("probe answer %q", msg)
+	}
+	second := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))
+	second.ExpectClosed()
+	for range 1000 {
+		first.Text("2probe")
+	}
+	for range 1000 {
+		if msg, _ := first.Read(); msg != "3probe" {
+			t.Fatalf("probe answer %q", msg)
+		}
+	}
+	first.Text("5")
+	first.Text("4hello")
+	if msg := first.ReadSkippingPings(); msg != "4hello" {
+		t.Fatalf("after upgrade: %q", msg)
+	}
+}
