@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -199,5 +200,35 @@ func TestConcurrentUpgradeProbesOnOneSession(t *testing.T) {
 	first.Text("4hello")
 	if msg := first.ReadSkippingPings(); msg != "4hello" {
 		t.Fatalf("after upgrade: %q", msg)
+	}
+}
+
+// Packets queued for a polling client that does not poll are bounded by
+// MaxQueuedBytes in memory too, however small they are (acks of a flood of
+// events posted by a client that never polls).
+func TestTinyPacketsQueuedForPollingAreBoundedInMemory(t *testing.T) {
+	opts := fixtureOptions()
+	opts.MaxQueuedBytes = 1 << 20
+	opts.PingInterval = 10 * time.Second
+	ts := startEcho(t, opts)
+	s := ts.sessions.get(ts.openPolling(t))
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak uint64
+	var err error
+	for i := 0; err == nil && i < 1_000_000; i++ {
+		err = s.Send(0, NewTextMessage("31[]"))
+		if i%4096 == 0 {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapAlloc)
+		}
+	}
+	if !errors.Is(err, ErrSessionClosed) {
+		t.Fatalf("Send kept queueing: %v", err)
+	}
+	if grown := int64(peak) - int64(before.HeapAlloc); grown > 4*int64(opts.MaxQueuedBytes) {
+		t.Fatalf("queued packets grew the heap by %d KiB (bound %d KiB)", grown>>10, opts.MaxQueuedBytes>>10)
 	}
 }

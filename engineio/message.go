@@ -112,7 +112,18 @@ func (p *Packet) appendPolling(dst []byte) []byte {
 	return parser.AppendPayloadPacket(dst, parser.Packet{Type: p.typ, Data: p.data, Binary: p.binary})
 }
 
-func (p *Packet) size() int { return len(p.data) + 10 }
+// size is what a packet queued for polling counts against MaxQueuedBytes:
+// its data and packetOverhead.
+func (p *Packet) size() int { return len(p.data) + packetOverhead }
+
+// packetOverhead is what a queued packet costs beyond its data when it is
+// not shared (an ack, an event to one socket): the Packet (72 bytes, an
+// 80-byte allocation), its queue slot and the rounding of a small data
+// allocation. Counted as 10, a polling client that never polled could make
+// the server hold eight times MaxQueuedBytes in tiny packets. A broadcast's
+// Packet, shared by its recipients, is overcounted: the bound errs towards
+// memory.
+const packetOverhead = 96
 
 // Control packets shared by every session; never modified.
 type controls struct {

@@ -36,9 +36,11 @@ type Options struct {
 	// accepted, in bytes (default 1e6). Larger polling bodies get 413; larger
 	// WebSocket messages close the connection.
 	MaxHTTPBufferSize int64
-	// MaxQueuedBytes bounds the bytes queued for one session. A session
-	// whose client does not keep up beyond it is closed with reason
-	// "transport error" (the slow-consumer policy). Default 8 MiB.
+	// MaxQueuedBytes bounds the bytes queued for one session, each packet
+	// or frame counted with a small overhead so that the bound holds for
+	// memory even for tiny packets. A session whose client does not keep
+	// up beyond it is closed with reason "transport error" (the
+	// slow-consumer policy). Default 8 MiB.
 	MaxQueuedBytes int
 	// CORS enables cross-origin requests for polling (Node's cors option).
 	// Nil means off: browsers then refuse other origins' polling requests.
