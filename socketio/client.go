@@ -24,8 +24,11 @@ type client struct {
 	sess *engineio.Session
 	dec  parser.Decoder // used by the reader only
 
-	mu           sync.Mutex
-	sockets      []*Socket // at most one per namespace, in connection order
+	mu      sync.Mutex
+	sockets []*Socket // at most one per namespace, in connection order
+	// byNsp indexes sockets by namespace once a client has more than
+	// scanSockets of them (nil before: most clients have one or two, and an
+	// idle connection should not carry a map).
 	byNsp        map[string]*Socket
 	connecting   []string // namespaces whose CONNECT is being processed
 	closed       bool
@@ -47,20 +50,33 @@ const (
 	runHighWaterBytes = 4 << 20
 )
 
+// scanSockets is how many sockets a client's lookup scans before it uses a
+// map.
+const scanSockets = 8
+
 // socketFor returns the client's socket in namespace nsp, or nil. Every
-// packet received looks its socket up, on the connection's reader: by name
-// in a map, as Node does, since a client may join any number of dynamic
-// namespaces (a scan of 40,000 took most of the reader's time).
+// packet received looks its socket up, on the connection's reader: by a
+// short scan, or by name in a map once the client has many sockets, since a
+// client may join any number of dynamic namespaces (a scan of 40,000 took
+// most of the reader's time).
 func (c *client) socketFor(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.byNsp[nsp]
+	if c.byNsp != nil {
+		return c.byNsp[nsp]
+	}
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
 
 func (c *client) removeSocket(s *Socket) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.byNsp[s.nsp.name] == s {
+	if c.byNsp != nil && c.byNsp[s.nsp.name] == s {
 		delete(c.byNsp, s.nsp.name)
 	}
 	for i, x := range c.sockets {
@@ -230,10 +246,15 @@ func (c *client) connect(name string, auth []byte) {
 		return
 	}
 	c.sockets = append(c.sockets, s)
-	if c.byNsp == nil {
-		c.byNsp = make(map[string]*Socket, 1)
+	switch {
+	case c.byNsp != nil:
+		c.byNsp[name] = s
+	case len(c.sockets) > scanSockets:
+		c.byNsp = make(map[string]*Socket, 2*len(c.sockets))
+		for _, x := range c.sockets {
+			c.byNsp[x.nsp.name] = x
+		}
 	}
-	c.byNsp[name] = s
 	// Connected in the same step as it joins the client: a close of the
 	// connection from now on finds it connected and tears it down.
 	s.connected.Store(true)
