@@ -294,8 +294,9 @@ func (s *Session) wakePollLocked() {
 // PauseReading asks the transport to stop reading the client's packets
 // until ResumeReading, for backpressure when the Handler falls behind: a
 // WebSocket stops being read (TCP slows the client down), a polling POST's
-// body stops being decoded, and it is answered only on resume. The heartbeat does not time the client out
-// while reading is paused. Safe to call from OnMessage.
+// body stops being decoded, and it is answered only on resume. The
+// heartbeat does not time the client out while reading is paused. Safe to
+// call from OnMessage.
 func (s *Session) PauseReading() {
 	s.mu.Lock()
 	if s.readPaused || s.state != stateOpen {
