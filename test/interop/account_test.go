@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // account is a user of the chat program driving its HTTP pages as a browser
@@ -29,6 +30,14 @@ const (
 	csrfField     = "csrf_token"
 )
 
+// accountTimeout bounds each request of an account. Registering and logging
+// in cost a bcrypt hash at the program's production cost (12: about 0.3 s
+// of a core, seconds with SWITCHBOARD_PROGRAM_RACE=1), and the program
+// hashes on GOMAXPROCS slots at a time: the last of register's 21 parallel
+// registrations waits for ten hashes before its own, which on a busy
+// machine took more than waitTimeout.
+const accountTimeout = 60 * time.Second
+
 func newAccount(t *testing.T, p *program, username string) *account {
 	jar, _ := cookiejar.New(nil)
 	return &account{
@@ -38,7 +47,7 @@ func newAccount(t *testing.T, p *program, username string) *account {
 		http: &http.Client{
 			Jar:           jar,
 			Transport:     ownTransport(t),
-			Timeout:       waitTimeout,
+			Timeout:       accountTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
