@@ -32,6 +32,10 @@ func (w *lockedWriter) String() string {
 	return w.b.String()
 }
 
+// hashWait bounds a request of TestLogsCarryNoSecrets that hashes a
+// password at the production cost.
+const hashWait = 2 * time.Minute
+
 // The log, at debug level, through a whole life — start, registration,
 // login, a failed login, GitHub login, a socket and a
 // message, logout, shutdown — never contains a secret: the GitHub client
@@ -89,7 +93,11 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	const password, wrong = "correct horse battery", "wrong-guess-9431"
 	secrets = append(secrets, fakeClientSecret, password, wrong)
 
+	// run uses the production bcrypt cost, 12: a hash under the race
+	// detector takes 2.5 s of an idle core and took 13 s on a busy one,
+	// beyond the browser's usual 10 s.
 	alice := newBrowserAt(t, base)
+	alice.http.Timeout = hashWait
 	wantRedirect(t, alice.register("alice", password), "/chat")
 	keep(alice)
 	sock := openChatSocketAt(t, base, alice)
@@ -103,6 +111,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	wantRedirect(t, alice.login("alice", password), "/chat")
 	keep(alice)
 	mallory := newBrowserAt(t, base)
+	mallory.http.Timeout = hashWait
 	wantStatus(t, mallory.login("alice", wrong), http.StatusUnauthorized)
 	keep(mallory)
 
