@@ -194,8 +194,8 @@ func TestAStaleHeartbeatFiringIsIgnored(t *testing.T) {
 	}
 }
 
-// The pong deadline counts from when the ping was due, not from when a late
-// timer sent it.
+// The pong deadline counts from when the ping was due, not from when a
+// timer running a little late sent it.
 func TestPongDeadlineCountsFromWhenThePingWasDue(t *testing.T) {
 	h, ts := startPausing(t) // timeout 200 ms
 	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
@@ -203,7 +203,7 @@ func TestPongDeadlineCountsFromWhenThePingWasDue(t *testing.T) {
 	c.Text("4a")
 	s := <-h.got
 	s.ResumeReading()
-	due := time.Now().Add(-150 * time.Millisecond)
+	due := time.Now().Add(-30 * time.Millisecond)
 	s.mu.Lock()
 	s.awaitPong = false
 	s.pingDue = due
@@ -214,5 +214,37 @@ func TestPongDeadlineCountsFromWhenThePingWasDue(t *testing.T) {
 	s.mu.Unlock()
 	if !got.Equal(want) {
 		t.Fatalf("pong deadline %v after the due time, want %v", got.Sub(due), s.srv.cfg.PingTimeout)
+	}
+}
+
+// A ping that goes out after the server stalled (a timer more than half of
+// PingTimeout late: a long pause, a starved machine) gives the client a
+// whole PingTimeout from when it is sent, as Node does: counted from when
+// it was due, the deadline had passed before the client could answer, and
+// every client of a stalled server was timed out.
+func TestAPingSentAfterAStallGivesTheClientItsTimeout(t *testing.T) {
+	h, ts := startPausing(t) // interval 300 ms, timeout 200 ms
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read()
+	c.Text("4a")
+	s := <-h.got
+	s.ResumeReading()
+	s.mu.Lock()
+	s.awaitPong = false
+	s.pingDue = time.Now().Add(-300 * time.Millisecond) // the server stalled 300 ms
+	s.mu.Unlock()
+	s.onHeartbeat()
+	if m := c.ReadText(); m != "2" {
+		t.Fatalf("got %q, want the ping", m)
+	}
+	c.Text("3") // answered at once
+	// The session lives on: the next ping comes, a PingInterval later.
+	if m := c.ReadText(); m != "2" {
+		t.Fatalf("got %q after answering the late ping, want the next ping", m)
+	}
+	select {
+	case r := <-h.closed:
+		t.Fatalf("closed: %s", r)
+	default:
 	}
 }

@@ -578,11 +578,20 @@ func (s *Session) onHeartbeat() {
 	}
 	s.awaitPong = true
 	s.recvAtPing = s.received.Load()
-	// The deadline counts from when the ping was due, not from when a late
-	// timer sent it: the client has PingInterval + PingTimeout from the open
-	// or its last pong, whatever the server's timer latency.
-	s.pongBy = s.pingDue.Add(s.srv.cfg.PingTimeout)
-	s.hb.Reset(time.Until(s.pongBy))
+	// The deadline counts from when the ping was due, not from when a
+	// slightly late timer sent it: the client has PingInterval + PingTimeout
+	// from the open or its last pong, whatever the timer's latency. But a
+	// ping sent after the server stalled (the timer more than half of
+	// PingTimeout late: a long pause, a starved machine) gets a whole
+	// PingTimeout from now, as in Node: counted from when it was due, the
+	// deadline would pass before the client could answer.
+	now := time.Now()
+	timeout := s.srv.cfg.PingTimeout
+	s.pongBy = s.pingDue.Add(timeout)
+	if now.Sub(s.pingDue) > timeout/2 {
+		s.pongBy = now.Add(timeout)
+	}
+	s.hb.Reset(s.pongBy.Sub(now))
 	s.mu.Unlock()
 	_ = s.Send(0, s.srv.ctl.ping)
 }
