@@ -83,21 +83,7 @@ func TestHostileFramesCloseWithTheRightCode(t *testing.T) {
 				if _, err := c.Write(tc.bytes); err != nil {
 					t.Fatal(err)
 				}
-				if code := expectClose(t, c); code != tc.code {
-					t.Fatalf("close code %d, want %d", code, tc.code)
-				}
-				select {
-				case err := <-rec.closed:
-					var pe *protocolError
-					if !errors.As(err, &pe) || pe.Code != tc.code {
-						t.Fatalf("OnClose(%v)", err)
-					}
-				case <-time.After(5 * time.Second):
-					t.Fatal("OnClose not called")
-				}
-				if len(rec.msgs) != 0 {
-					t.Fatalf("delivered %q", rec.msgs)
-				}
+				wantProtocolClose(t, c, rec, tc.code)
 			})
 		}
 	})

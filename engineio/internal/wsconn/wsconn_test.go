@@ -210,24 +210,33 @@ func TestProtocolViolationsCloseWithTheRightCode(t *testing.T) {
 				if err := ws.WriteFrame(c, f); err != nil {
 					t.Fatal(err)
 				}
-				if code := expectClose(t, c); code != tc.code {
-					t.Fatalf("close code %d, want %d", code, tc.code)
-				}
-				select {
-				case err := <-rec.closed:
-					var pe *protocolError
-					if !errors.As(err, &pe) || pe.Code != tc.code {
-						t.Fatalf("OnClose(%v)", err)
-					}
-				case <-time.After(5 * time.Second):
-					t.Fatal("OnClose not called")
-				}
-				if len(rec.msgs) != 0 {
-					t.Fatalf("delivered %q", rec.msgs)
-				}
+				wantProtocolClose(t, c, rec, tc.code)
 			})
 		}
 	})
+}
+
+// wantProtocolClose expects the server to close c with code, to report a
+// protocol error with that code to OnClose, and to deliver no message.
+func wantProtocolClose(t *testing.T, c net.Conn, rec *recorder, code int) {
+	t.Helper()
+	if got := expectClose(t, c); got != code {
+		t.Fatalf("close code %d, want %d", got, code)
+	}
+	select {
+	case err := <-rec.closed:
+		var pe *protocolError
+		if !errors.As(err, &pe) || pe.Code != code {
+			t.Fatalf("OnClose(%v)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnClose not called")
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.msgs) != 0 {
+		t.Fatalf("delivered %q", rec.msgs)
+	}
 }
 
 func TestPeerCloseFrameIsEchoedAndReported(t *testing.T) {
