@@ -18,11 +18,13 @@ import (
 
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/bcrypt"
+
+	"switchboard/internal/testprog"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		removeProgramBuild()
+		testprog.Remove()
 		os.Exit(code)
 	}))
 }

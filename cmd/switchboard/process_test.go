@@ -20,6 +20,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"switchboard/internal/testclient"
+	"switchboard/internal/testprog"
 )
 
 // These tests run the real program, built from this package, as a child
@@ -29,39 +30,6 @@ import (
 // something happens "at once" give the program a shutdown timeout far
 // longer than this.
 const procWait = 30 * time.Second
-
-var (
-	programOnce sync.Once
-	programDir  string
-	programBin  string
-	programErr  error
-)
-
-// programBinary builds the program once per test binary.
-func programBinary(t *testing.T) string {
-	t.Helper()
-	programOnce.Do(func() {
-		if programDir, programErr = os.MkdirTemp("", "switchboard-cmd-test-"); programErr != nil {
-			return
-		}
-		programBin = filepath.Join(programDir, "switchboard")
-		out, err := exec.Command("go", "build", "-o", programBin, "switchboard/cmd/switchboard").CombinedOutput()
-		if err != nil {
-			programErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if programErr != nil {
-		t.Fatal(programErr)
-	}
-	return programBin
-}
-
-// removeProgramBuild deletes the built program (TestMain calls it).
-func removeProgramBuild() {
-	if programDir != "" {
-		_ = os.RemoveAll(programDir)
-	}
-}
 
 // syncBuffer is a bytes.Buffer safe for a writer and readers.
 type syncBuffer struct {
@@ -98,7 +66,7 @@ type proc struct {
 // if still running when the test ends.
 func startProc(t *testing.T, args []string, environ ...string) *proc {
 	t.Helper()
-	bin := programBinary(t)
+	bin := testprog.Binary(t)
 	p := &proc{t: t, DB: filepath.Join(t.TempDir(), "chat.db")}
 	for attempt := 0; ; attempt++ { // a free port may be taken before we listen
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"switchboard/internal/testprog"
 	"switchboard/socketio"
 )
 
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(cleanupM{m}) }
 type cleanupM struct{ *testing.M }
 
 func (m cleanupM) Run() int {
-	defer removeProgramBuild()
+	defer testprog.Remove()
 	return m.M.Run()
 }
 

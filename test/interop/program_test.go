@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"switchboard/internal/testprog"
 )
 
 // The chat tests run the real program, cmd/switchboard, as a child process:
@@ -21,43 +23,6 @@ import (
 // SWITCHBOARD_PROGRAM_RACE=1 builds the program with the race detector (a
 // race it reports fails the test). Not the default: bcrypt under the race
 // detector makes each registration cost seconds on a small machine.
-
-var (
-	buildOnce sync.Once
-	buildDir  string // holds the program; removed by TestMain
-	buildBin  string
-	buildErr  error
-)
-
-// programBinary builds ./cmd/switchboard once and returns its path.
-func programBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "switchboard-interop-"); buildErr != nil {
-			return
-		}
-		buildBin = filepath.Join(buildDir, "switchboard")
-		args := []string{"build", "-o", buildBin}
-		if os.Getenv("SWITCHBOARD_PROGRAM_RACE") == "1" {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "switchboard/cmd/switchboard")...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/switchboard: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
-}
-
-// removeProgramBuild deletes the built program (TestMain calls it).
-func removeProgramBuild() {
-	if buildDir != "" {
-		_ = os.RemoveAll(buildDir)
-	}
-}
 
 // program is the chat server running as a child process. Stop and start
 // it again to restart it on the same address and database.
@@ -83,7 +48,7 @@ var pingFlags = []string{"--ping-interval", "300ms", "--ping-timeout", "200ms"}
 // args are extra flags. The process is stopped when the test ends.
 func startProgram(t *testing.T, args ...string) *program {
 	t.Helper()
-	bin := programBinary(t)
+	bin := testprog.Binary(t)
 	p := &program{t: t, DB: filepath.Join(t.TempDir(), "chat.db"), args: args}
 	t.Cleanup(p.cleanup)
 	var err error
@@ -117,7 +82,7 @@ func freeAddr() (string, error) {
 // start runs the program again on the same address and database.
 func (p *program) start(t *testing.T) {
 	t.Helper()
-	if err := p.run(programBinary(t)); err != nil {
+	if err := p.run(testprog.Binary(t)); err != nil {
 		t.Fatal(err)
 	}
 }
