@@ -31,6 +31,7 @@ type client struct {
 	// idle connection should not carry a map).
 	byNsp        map[string]*Socket
 	connecting   []string // namespaces whose CONNECT is being processed
+	vetting      *Socket  // the socket in its connection middlewares (one at a time: on the runner)
 	closed       bool
 	connectTimer *time.Timer
 
@@ -233,17 +234,33 @@ func (c *client) connect(name string, auth []byte) {
 		return
 	}
 	s := &Socket{id: newID(), nsp: nsp, client: c, hs: newHandshake(c.sess.Request(), auth)}
-	for _, mw := range nsp.allMiddlewares() {
-		if err := c.callMiddleware(mw, s); err != nil {
-			refuse(connectErrorPayload(err))
-			return
+	if mws := nsp.allMiddlewares(); len(mws) > 0 {
+		// The client's close ends the socket's Context while it is vetted.
+		c.mu.Lock()
+		if c.closed {
+			c.removeConnectingLocked(name)
+			c.mu.Unlock()
+			return // nobody to vet it for
+		}
+		c.vetting = s
+		c.mu.Unlock()
+		for _, mw := range mws {
+			if err := c.callMiddleware(mw, s); err != nil {
+				c.mu.Lock()
+				c.vetting = nil
+				c.mu.Unlock()
+				s.end(fmt.Errorf("%w: refused: %w", ErrDisconnected, err))
+				refuse(connectErrorPayload(err))
+				return
+			}
 		}
 	}
 	c.mu.Lock()
+	c.vetting = nil
 	c.removeConnectingLocked(name)
 	if c.closed {
 		c.mu.Unlock()
-		return
+		return // the close ended its Context
 	}
 	c.sockets = append(c.sockets, s)
 	switch {
@@ -272,6 +289,7 @@ func (c *client) connect(name string, auth []byte) {
 		}
 		if nsp = c.srv.lookupNamespace(name, auth); nsp == nil {
 			s.connected.Store(false)
+			s.end(&DisconnectError{Reason: ReasonServerNamespaceDisconnect})
 			c.removeSocket(s)
 			_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: []byte(`{"message":"Invalid namespace"}`)}, 0)
 			return
@@ -333,7 +351,7 @@ func (c *client) callMiddleware(mw Middleware, s *Socket) (err error) {
 			err = errMiddlewarePanicked
 		}
 	}()
-	return mw(s)
+	return mw(s.Context(), s)
 }
 
 // disconnectAll disconnects every socket of the client, then closes the
@@ -357,8 +375,12 @@ func (c *client) onClose(reason engineio.CloseReason) {
 		c.connectTimer = nil
 	}
 	sockets := append([]*Socket(nil), c.sockets...)
+	vetting := c.vetting
 	c.mu.Unlock()
 	r := reasonFromEngine(reason)
+	if vetting != nil {
+		vetting.end(&DisconnectError{Reason: r})
+	}
 	for _, s := range sockets {
 		s.close(r)
 	}

@@ -53,13 +53,16 @@
 // acknowledgements (ending the wait never closes the socket);
 // FetchSockets and ServerSideEmit wait for the adapter, which in a cluster
 // asks the other nodes (the in-memory default answers at once);
-// [Server.Close] waits for the connections to close.
+// [Server.Close] waits for the connections to close. Handlers that do I/O
+// for a socket pass it [Socket.Context], which ends when the socket
+// disconnects (connection middlewares get it as their ctx).
 //
 // # Errors
 //
 // Errors are wrapped once and checkable with [errors.Is]:
 // [ErrReservedEvent] (emitting "connect", "disconnect", … which the protocol
-// reserves), [ErrDisconnected], [ErrAckTimeout] (wrapping the context's
+// reserves), [ErrDisconnected] (with the reason: [*DisconnectError], the
+// cause of an ended [Socket.Context]), [ErrAckTimeout] (wrapping the context's
 // error too, so errors.Is(err, context.DeadlineExceeded) also holds),
 // [ErrAckSent], and [ErrNoArgument] and [ErrArgumentType] when reading
 // [Args]. An argument that encoding/json cannot encode yields its error,
@@ -78,8 +81,9 @@
 //     maxHttpBufferSize, transports, cors, allowRequest, perMessageDeflate)
 //     are in Options.Engine ([engineio.Options])
 //   - io.on("connection", (socket) => …) → [Server.OnConnection] (or io.On("connection", h))
-//   - io.use((socket, next) => …), next(err) → [Server.Use]: return nil or an error;
-//     err.data → return &[ConnectError]{Message, Data}
+//   - io.use((socket, next) => …), next(err) → [Server.Use](func(ctx, s) error {…}): return
+//     nil or an error; err.data → return &[ConnectError]{Message, Data}; ctx ends if the
+//     client leaves first
 //   - socket.handshake.auth / .query / .headers → s.Handshake().Auth (JSON), .Query(), .Headers;
 //     socket.request.headers.cookie → http.ParseCookie(s.Handshake().Headers.Get("Cookie"))
 //   - socket.data → [Socket.SetData] / [Socket.Data]; socket.id → [Socket.ID]

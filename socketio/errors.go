@@ -63,6 +63,19 @@ var (
 	ErrServerClosed = errors.New("socketio: server closed")
 )
 
+// DisconnectError is why a socket ended: the cause (context.Cause) of its
+// Context. errors.Is(err, ErrDisconnected) holds for it.
+type DisconnectError struct {
+	Reason DisconnectReason
+}
+
+func (e *DisconnectError) Error() string {
+	return "socketio: socket disconnected (" + string(e.Reason) + ")"
+}
+
+// Unwrap returns ErrDisconnected.
+func (e *DisconnectError) Unwrap() error { return ErrDisconnected }
+
 // ConnectError refuses a connection from a middleware (Node's next(err)
 // with err.data): the client's connect_error handler receives an Error whose
 // message is Message and whose data property is Data, encoded as JSON (left

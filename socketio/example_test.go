@@ -98,7 +98,7 @@ func ExampleServer_Use() {
 	tokens := map[string]string{"t0k3n": "bob"}      // API token → user
 
 	io := socketio.NewServer(nil)
-	io.Use(func(s *socketio.Socket) error {
+	io.Use(func(ctx context.Context, s *socketio.Socket) error {
 		// The browser's io({auth: {token: "…"}}).
 		var auth struct {
 			Token string `json:"token"`
@@ -108,7 +108,9 @@ func ExampleServer_Use() {
 			return nil
 		}
 		// The cookies sent with the first request (same origin, or
-		// withCredentials: true with CORS Credentials).
+		// withCredentials: true with CORS Credentials). A lookup that does
+		// I/O takes ctx (db.QueryRowContext(ctx, …)): it ends if the client
+		// leaves or the server closes meanwhile.
 		cookies, _ := http.ParseCookie(s.Handshake().Headers.Get("Cookie"))
 		for _, c := range cookies {
 			if c.Name == "session" && sessions[c.Value] != "" {
@@ -276,7 +278,7 @@ func ExampleSocket_EmitWithAck() {
 func ExampleServer_OfRegexp() {
 	io := socketio.NewServer(nil)
 	admin := io.Of("/admin")
-	admin.Use(func(s *socketio.Socket) error {
+	admin.Use(func(_ context.Context, s *socketio.Socket) error {
 		if s.Handshake().Query().Get("role") != "admin" {
 			return errors.New("admins only")
 		}

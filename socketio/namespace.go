@@ -17,11 +17,12 @@ import (
 // error's message, and ConnectError.Data if it is a *ConnectError. A panic
 // refuses it too, telling the client only "internal server error" (the
 // panic and its stack go to Options.Logger). It runs on the client's handler goroutine and may block
-// (a database lookup): only this client waits. The socket is not connected
-// yet: read its Handshake, call SetData and Join (the socket joins those
-// rooms as it connects), but emit in OnConnection (here Emit returns
-// ErrDisconnected).
-type Middleware func(s *Socket) error
+// (a database lookup): only this client waits. ctx is s.Context(): it ends
+// if the client goes away or the server closes before the socket is
+// accepted, so give it to the lookup. The socket is not connected yet: read
+// its Handshake, call SetData and Join (the socket joins those rooms as it
+// connects), but emit in OnConnection (here Emit returns ErrDisconnected).
+type Middleware func(ctx context.Context, s *Socket) error
 
 // Namespace is a communication channel multiplexed over the connections
 // (Node's io.of(name)): its own middlewares, handlers, rooms and sockets.

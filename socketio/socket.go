@@ -50,6 +50,15 @@ type Socket struct {
 	errorHandler func(s *Socket, err error)
 	acks         map[int64]ackWaiter
 	acksClosed   bool // disconnected: no more waiters
+	// ctx is the socket's Context, made on first use (most sockets never
+	// ask); ended is why the socket ended, once it has.
+	ctx   *socketContext
+	ended error
+}
+
+type socketContext struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
 
 type namedHandler struct {
@@ -69,6 +78,41 @@ type ackWaiter struct {
 // acknowledged — and is reported to the socket's OnError handler. The
 // connection stays open.
 type PacketMiddleware func(s *Socket, e *Event) error
+
+// Context returns a context that ends when the socket does: when it
+// disconnects, whatever the way (context.Cause is then a *DisconnectError
+// with the reason), or — for a socket still in its connection middlewares —
+// when it is refused (the cause wraps ErrDisconnected and the refusal) or
+// its client goes away. It ends as the socket is marked disconnected, before
+// the disconnect handlers run. Give it to I/O done for the socket (a
+// database query in a handler), so the I/O stops when nobody waits for it.
+// It returns the same context on every call; asked for after the end, it is
+// already done.
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		s.ctx = &socketContext{ctx, cancel}
+		if s.ended != nil {
+			cancel(s.ended)
+		}
+	}
+	return s.ctx.ctx
+}
+
+// end ends the socket's Context with cause (the first cause wins).
+func (s *Socket) end(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended != nil {
+		return
+	}
+	s.ended = cause
+	if s.ctx != nil {
+		s.ctx.cancel(cause)
+	}
+}
 
 // ID returns the socket id (Node's socket.id): 20 URL-safe characters,
 // also the name of the socket's own room, so s.Namespace().To(id) reaches
@@ -423,6 +467,7 @@ func (s *Socket) disconnect() {
 		return
 	}
 	s.serverClosed.Store(true)
+	s.end(&DisconnectError{Reason: ReasonServerNamespaceDisconnect})
 	_ = s.client.send(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, 0)
 	s.releaseAcks()
 	s.client.run(func() { s.teardown(ReasonServerNamespaceDisconnect) })
@@ -435,6 +480,7 @@ func (s *Socket) close(reason DisconnectReason) {
 	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
+	s.end(&DisconnectError{Reason: reason})
 	s.releaseAcks()
 	s.client.run(func() { s.teardown(reason) })
 }

@@ -50,7 +50,7 @@ func (e events[T]) next(t *testing.T) T {
 
 func TestMiddlewareRefusalSendsConnectErrorWithData(t *testing.T) {
 	io := NewServer(quietOptions())
-	io.Use(func(s *Socket) error {
+	io.Use(func(_ context.Context, s *Socket) error {
 		if !strings.Contains(string(s.Handshake().Auth), "secret") {
 			return &ConnectError{Message: "unauthorized", Data: map[string]string{"reason": "no token"}}
 		}
@@ -78,7 +78,7 @@ func TestPanickingMiddlewareRefusesWithoutTellingTheClientWhy(t *testing.T) {
 	o := quietOptions()
 	o.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
 	io := NewServer(o)
-	io.Use(func(s *Socket) error {
+	io.Use(func(_ context.Context, s *Socket) error {
 		panic("dial postgres://admin:hunter2@db: connection refused")
 	})
 	ts := start(t, io)
@@ -112,7 +112,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // connects; a refused socket is in none.
 func TestJoinInAConnectionMiddlewareTakesEffectOnConnect(t *testing.T) {
 	io := NewServer(quietOptions())
-	io.Use(func(s *Socket) error {
+	io.Use(func(_ context.Context, s *Socket) error {
 		s.Join("vip", "lobby")
 		s.Leave("lobby")
 		if strings.Contains(string(s.Handshake().Auth), "refuse") {
@@ -951,7 +951,7 @@ func TestEmitWithAckInAHandlerReturnsWhenTheClientGoesAway(t *testing.T) {
 func TestASecondConnectWhileTheFirstIsPendingKeepsTheConnection(t *testing.T) {
 	io := NewServer(quietOptions())
 	slow := io.Of("/slow")
-	slow.Use(func(*Socket) error {
+	slow.Use(func(context.Context, *Socket) error {
 		time.Sleep(200 * time.Millisecond)
 		return nil
 	})

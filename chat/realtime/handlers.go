@@ -19,8 +19,8 @@ func (rt *Server) register(io *socketio.Server) {
 	// Sockets authenticate with the session cookie of the page that opened
 	// them, as passport.socketio does; anyone else gets connect_error
 	// "unauthorized".
-	io.Use(func(socket *socketio.Socket) error {
-		m, err := rt.authenticate(socket)
+	io.Use(func(ctx context.Context, socket *socketio.Socket) error {
+		m, err := rt.authenticate(ctx, socket)
 		if err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func (rt *Server) register(io *socketio.Server) {
 		if rt.sessionEndsNow() != m.sessionEnds {
 			// A session was logged out while this socket authenticated,
 			// perhaps its own, too late for the logout to find it.
-			if _, err := rt.authenticate(socket); err != nil {
+			if _, err := rt.authenticate(socket.Context(), socket); err != nil {
 				socket.Disconnect(true)
 				return
 			}
@@ -136,9 +136,10 @@ type member struct {
 	sessionEnds uint64
 }
 
-// authenticate resolves the handshake's session cookie to its user.
-func (rt *Server) authenticate(socket *socketio.Socket) (*member, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// authenticate resolves the handshake's session cookie to its user; ctx
+// ends if the socket's client goes away meanwhile.
+func (rt *Server) authenticate(ctx context.Context, socket *socketio.Socket) (*member, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req := (&http.Request{Header: socket.Handshake().Headers}).WithContext(ctx)
 	ends := rt.sessionEndsNow()
@@ -152,6 +153,8 @@ func (rt *Server) authenticate(socket *socketio.Socket) (*member, error) {
 		return m, nil
 	case chat.ErrorCode(err) == chat.EUNAUTHORIZED:
 		return nil, &socketio.ConnectError{Message: "unauthorized"}
+	case context.Cause(ctx) != nil && errors.Is(context.Cause(ctx), socketio.ErrDisconnected):
+		return nil, context.Cause(ctx) // the client left: nobody to tell
 	default:
 		rt.log.Error("realtime: authenticating a socket", "err", err)
 		return nil, &socketio.ConnectError{Message: "server error, please retry"}
@@ -168,9 +171,12 @@ func (rt *Server) post(user *chat.User, text string) (*chat.Message, error) {
 // sendHistory sends the last messages to a socket that just joined (from
 // a cache the posts above keep current; see history.go).
 func (rt *Server) sendHistory(socket *socketio.Socket) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(socket.Context(), 5*time.Second)
 	defer cancel()
 	history, err := rt.history.get(ctx)
+	if err != nil && socket.Context().Err() != nil {
+		return // the socket left meanwhile
+	}
 	if err != nil {
 		rt.log.Error("realtime: loading history", "err", err)
 		return

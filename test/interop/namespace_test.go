@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -25,7 +26,7 @@ func adminServerWith(t *testing.T, h func(io *socketio.Server) http.Handler) (*s
 	t.Helper()
 	srv, reg := echoServer(t, nil, h)
 	admin := srv.Of("/admin")
-	admin.Use(func(s *socketio.Socket) error {
+	admin.Use(func(_ context.Context, s *socketio.Socket) error {
 		var a struct {
 			Token string `json:"token"`
 		}
@@ -45,7 +46,7 @@ func adminServerWith(t *testing.T, h func(io *socketio.Server) http.Handler) (*s
 	admin.On("whoami", func(s *socketio.Socket, e *socketio.Event) {
 		_ = e.Ack(s.Namespace().Name(), s.ID(), s.Handshake().Auth, s.Handshake().Query().Get("room"))
 	})
-	srv.Of("/closed").Use(func(s *socketio.Socket) error { return errors.New("closed for maintenance") })
+	srv.Of("/closed").Use(func(context.Context, *socketio.Socket) error { return errors.New("closed for maintenance") })
 	srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`)).OnConnection(func(s *socketio.Socket) {
 		reg.track(s)
 		_ = s.Emit("welcome", s.Namespace().Name())
