@@ -38,11 +38,6 @@ var (
 	ErrUnsupportedProtocol = &RequestError{5, "Unsupported protocol version"}
 )
 
-// ErrServerClosed is not returned by this version: after Server.Close,
-// handshakes are answered with HTTP 503 and sends fail with
-// ErrSessionClosed.
-var ErrServerClosed = errors.New("engineio: server closed")
-
 // ErrSessionClosed is returned when sending on a closed session, also one
 // that a send closed because its queue was full (Options.MaxQueuedBytes).
 var ErrSessionClosed = errors.New("engineio: session closed")

@@ -306,3 +306,35 @@ func TestPathWithoutTrailingSlashIsAnswered(t *testing.T) {
 		t.Fatalf("GET: %d %s", code, body)
 	}
 }
+
+// A second Close while the first still waits for a WebSocket (here one
+// that never answers the close frame, held for the second of linger)
+// waits for that shutdown too, until its own ctx ends, rather than
+// reporting a finished close at once; after it, Close returns nil at once.
+func TestASecondCloseWaitsForTheFirst(t *testing.T) {
+	opts := fixtureOptions()
+	opts.PingInterval = 5 * time.Second
+	ts := startEcho(t, opts)
+	c := testclient.Dial(t, ts.wsURL("EIO=4&transport=websocket"))
+	c.Read() // the open packet; then it never reads again
+	first := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		first <- ts.Close(ctx)
+	}()
+	for !ts.closing.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := ts.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second Close while a WebSocket lingers returned %v, want it to wait (and here time out)", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := ts.Close(context.Background()); err != nil {
+		t.Fatalf("Close after the shutdown: %v", err)
+	}
+}

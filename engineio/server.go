@@ -53,6 +53,7 @@ type Server struct {
 	ctl      controls
 	sessions registry
 	closing  atomic.Bool
+	closed   chan struct{} // closed when the first Close returns
 }
 
 // NewServer returns a Server delivering sessions to h; nil opts means the
@@ -60,7 +61,7 @@ type Server struct {
 // Close releases them.
 func NewServer(h Handler, opts *Options) *Server {
 	cfg := newConfig(opts)
-	srv := &Server{cfg: cfg, handler: h, ctl: newControls()}
+	srv := &Server{cfg: cfg, handler: h, ctl: newControls(), closed: make(chan struct{})}
 	srv.ws = wsconn.NewEngine(&wsconn.Options{
 		MaxMessageSize: cfg.MaxHTTPBufferSize,
 		MaxQueuedBytes: cfg.MaxQueuedBytes,
@@ -242,13 +243,20 @@ func (srv *Server) closeIfClosing(s *Session) {
 // session closes with ReasonServerShutdown, WebSockets get a close frame,
 // and Close waits until they are gone or ctx ends: it then cuts the rest
 // and returns ctx.Err(). A poll waiting for packets is answered with a
-// close packet. Calls after the first return nil at once, without waiting.
+// close packet. A later call waits for the same shutdown (until its own
+// ctx ends) and returns nil once it is complete, as http.Server.Shutdown.
 // It does not stop the http.Server serving it: call it before the
 // http.Server's Shutdown.
 func (srv *Server) Close(ctx context.Context) error {
 	if srv.closing.Swap(true) {
-		return nil
+		select {
+		case <-srv.closed:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	defer close(srv.closed)
 	srv.sessions.each(func(s *Session) {
 		s.closeWith(ReasonServerShutdown, nil, false)
 		// Also a session closed earlier that still waits for the client's

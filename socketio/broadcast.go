@@ -71,11 +71,16 @@ func (b BroadcastOperator) options() adapter.BroadcastOptions {
 // Socket.Emit, once: the same bytes are queued for every recipient. Emit
 // never waits for the network. Every socket whose client had received its
 // CONNECT reply when Emit was called gets the event. It
-// returns an error wrapping ErrReservedEvent, the encoding error, or the
-// adapter's (none with the in-memory adapter).
+// returns an error wrapping ErrReservedEvent, the encoding error,
+// ErrServerClosed once Server.Close has returned (as do the other
+// operations of a BroadcastOperator), or the adapter's (none with the
+// in-memory adapter).
 func (b BroadcastOperator) Emit(event string, args ...any) error {
 	if isReserved(event) {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	if err := b.nsp.srv.checkOpen(); err != nil {
+		return err
 	}
 	p, err := eventPacket(b.nsp.name, event, args)
 	if err != nil {
@@ -105,6 +110,9 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		defer cancel()
 	} else if d, ok := ctx.Deadline(); ok {
 		b.flags.Timeout = time.Until(d)
+	}
+	if err := b.nsp.srv.checkOpen(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil { // nobody would wait for the answers
 		return nil, fmt.Errorf("%w: %q: %w", ErrAckTimeout, event, err)
@@ -190,6 +198,9 @@ func (c *collector) check() {
 // snapshot of their ids, rooms, data and handshakes, in no particular
 // order. ctx bounds the adapter's calls to other nodes.
 func (b BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	if err := b.nsp.srv.checkOpen(); err != nil {
+		return nil, err
+	}
 	infos, err := b.nsp.adapter.FetchSockets(ctx, b.options())
 	if err != nil {
 		return nil, err
@@ -207,12 +218,18 @@ func (b BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, e
 
 // SocketsJoin makes the selected sockets join rooms (Node's socketsJoin).
 func (b BroadcastOperator) SocketsJoin(rooms ...string) error {
+	if err := b.nsp.srv.checkOpen(); err != nil {
+		return err
+	}
 	return b.nsp.adapter.AddSockets(b.options(), rooms)
 }
 
 // SocketsLeave makes the selected sockets leave rooms (Node's
 // socketsLeave).
 func (b BroadcastOperator) SocketsLeave(rooms ...string) error {
+	if err := b.nsp.srv.checkOpen(); err != nil {
+		return err
+	}
 	return b.nsp.adapter.DelSockets(b.options(), rooms)
 }
 
@@ -220,6 +237,9 @@ func (b BroadcastOperator) SocketsLeave(rooms ...string) error {
 // whole connections), as Socket.Disconnect each (Node's disconnectSockets).
 // It does not wait for their disconnect handlers.
 func (b BroadcastOperator) DisconnectSockets(close bool) error {
+	if err := b.nsp.srv.checkOpen(); err != nil {
+		return err
+	}
 	return b.nsp.adapter.DisconnectSockets(b.options(), close)
 }
 

@@ -64,7 +64,8 @@
 // reserves), [ErrDisconnected] (with the reason: [*DisconnectError], the
 // cause of an ended [Socket.Context]), [ErrAckTimeout] (wrapping the context's
 // error too, so errors.Is(err, context.DeadlineExceeded) also holds),
-// [ErrAckSent], and [ErrNoArgument] and [ErrArgumentType] when reading
+// [ErrAckSent], [ErrServerClosed] (a broadcast after [Server.Close]
+// returned), and [ErrNoArgument] and [ErrArgumentType] when reading
 // [Args]. An argument that encoding/json cannot encode yields its error,
 // wrapped ([errors.As] with *json.UnsupportedTypeError, …). A connection
 // middleware refuses a socket with any error; a [*ConnectError] also sets

@@ -58,8 +58,8 @@ var (
 	// ErrArgumentType: the argument is not of the type asked for (Args.String
 	// of a number, Args.Bytes of a string…).
 	ErrArgumentType = errors.New("socketio: argument has another type")
-	// ErrServerClosed is not returned by this version: after Server.Close,
-	// new connections are refused at the HTTP level and emits reach nobody.
+	// ErrServerClosed: Server.Close has returned, so the broadcast (or
+	// FetchSockets, SocketsJoin…) reaches no socket.
 	ErrServerClosed = errors.New("socketio: server closed")
 )
 

@@ -245,6 +245,9 @@ func (n *Namespace) DisconnectSockets(close bool) error { return n.op().Disconne
 // calls. It returns ErrReservedEvent or an encoding error as Emit does,
 // or the adapter's error.
 func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	if err := n.srv.checkOpen(); err != nil {
+		return err
+	}
 	p, err := eventPacket(n.name, event, args)
 	if err != nil {
 		return err

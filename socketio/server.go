@@ -74,6 +74,10 @@ type Server struct {
 
 	clients sync.WaitGroup
 	closing atomic.Bool
+	// drained is closed once every client has gone, after a Close; closed
+	// is set when the first Close returns (the adapters are closed).
+	drained chan struct{}
+	closed  atomic.Bool
 }
 
 // NewServer returns a Server; nil opts means the defaults. Its goroutines
@@ -99,6 +103,7 @@ func NewServer(opts *Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	srv := &Server{
+		drained:        make(chan struct{}),
 		log:            o.Logger,
 		path:           o.Path,
 		serveClient:    !o.DisableServeClient,
@@ -259,35 +264,55 @@ func (srv *Server) ServerSideEmit(ctx context.Context, event string, args ...any
 // every socket disconnects with "server shutting down", connections close.
 // It waits until every disconnect handler has returned and every
 // connection is closed, or until ctx ends: it then returns ctx.Err() and
-// cuts the WebSockets still open. Calls after the first return nil at once,
-// without waiting.
+// cuts the WebSockets still open. Disconnect handlers may still broadcast
+// during Close (to the sockets that remain, in a cluster those of other
+// nodes); once the first Close has returned, broadcasts and the other
+// operations that reach sockets return ErrServerClosed. A later call, as
+// http.Server.Shutdown's, waits for the same shutdown (until its own ctx
+// ends) and returns nil once it is complete.
 //
 // It does not stop the http.Server: call Close first, then the
 // http.Server's Shutdown, which would otherwise wait for the long-polling
 // requests Close ends.
 func (srv *Server) Close(ctx context.Context) error {
 	if srv.closing.Swap(true) {
-		return nil
+		if err := srv.eio.Close(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-srv.drained:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	err := srv.eio.Close(ctx)
-	done := make(chan struct{})
 	go func() {
 		srv.clients.Wait()
-		close(done)
+		close(srv.drained)
 	}()
 	select {
-	case <-done:
+	case <-srv.drained:
 	case <-ctx.Done():
 		if err == nil {
 			err = ctx.Err()
 		}
 	}
+	srv.closed.Store(true)
 	srv.mu.RLock()
 	for _, n := range srv.nsps {
 		_ = n.adapter.Close()
 	}
 	srv.mu.RUnlock()
 	return err
+}
+
+// checkOpen returns ErrServerClosed once Close has returned.
+func (srv *Server) checkOpen() error {
+	if srv.closed.Load() {
+		return ErrServerClosed
+	}
+	return nil
 }
 
 func newID() string {

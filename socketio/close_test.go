@@ -1,0 +1,84 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// A second Close (a deferred one, or a signal handler's, with a longer
+// deadline) waits for the shutdown the first one started, as
+// http.Server.Shutdown does, instead of reporting a clean close at once
+// while disconnect handlers still run.
+func TestASecondCloseWaitsForTheShutdown(t *testing.T) {
+	io := NewServer(quietOptions())
+	release := make(chan struct{})
+	inHandler := make(chan struct{})
+	io.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(*Socket, DisconnectReason) {
+			close(inHandler)
+			<-release
+		})
+	})
+	ts := start(t, io)
+	ts.connect(t, "/", "")
+
+	first := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		first <- io.Close(ctx)
+	}()
+	<-inHandler
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := io.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second Close during the shutdown returned %v, want it to wait (and here time out)", err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := io.Close(context.Background()); err != nil {
+		t.Fatalf("Close after the shutdown: %v", err)
+	}
+}
+
+// Once Close has returned, operations that would reach sockets say so with
+// ErrServerClosed instead of silently reaching nobody (a ticker's goroutine
+// can stop on it); during the shutdown, disconnect handlers still broadcast
+// to whoever remains (in a cluster, the sockets of other nodes).
+func TestOperationsAfterCloseReturnErrServerClosed(t *testing.T) {
+	io := NewServer(quietOptions())
+	duringClose := newEvents[error]()
+	io.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(*Socket, DisconnectReason) {
+			duringClose.add(io.Emit("user left", s.ID()))
+		})
+	})
+	ts := start(t, io)
+	ts.connect(t, "/", "")
+	if err := io.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := duringClose.next(t); err != nil {
+		t.Fatalf("an Emit in a disconnect handler during Close: %v", err)
+	}
+	ctx := context.Background()
+	for name, op := range map[string]func() error{
+		"Emit":              func() error { return io.Emit("tick") },
+		"To.Emit":           func() error { return io.To("room").Emit("tick") },
+		"Of.Emit":           func() error { return io.Of("/other").Emit("tick") },
+		"EmitWithAck":       func() error { _, err := io.Timeout(time.Second).EmitWithAck(ctx, "tick"); return err },
+		"FetchSockets":      func() error { _, err := io.FetchSockets(ctx); return err },
+		"SocketsJoin":       func() error { return io.SocketsJoin("room") },
+		"SocketsLeave":      func() error { return io.SocketsLeave("room") },
+		"DisconnectSockets": func() error { return io.DisconnectSockets(true) },
+		"ServerSideEmit":    func() error { return io.ServerSideEmit(ctx, "hello") },
+	} {
+		if err := op(); !errors.Is(err, ErrServerClosed) {
+			t.Errorf("%s after Close: %v, want ErrServerClosed", name, err)
+		}
+	}
+}
