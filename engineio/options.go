@@ -51,6 +51,14 @@ type Options struct {
 	// the Origin header, which CORS does not do for WebSocket. It runs on
 	// the request's goroutine and may block (ctx: r.Context()).
 	AllowRequest func(r *http.Request) error
+	// OnConnectionError, when set, hears of every request refused with a
+	// RequestError (Node's io.engine.on("connection_error")): an unknown
+	// session id — typically a client sent to another instance, or one
+	// that outlived a restart — an unknown transport, an unsupported
+	// protocol version, a refusal by AllowRequest… err is what the client
+	// was answered with. It runs on the request's goroutine before the
+	// answer is written: keep it short (count, log).
+	OnConnectionError func(r *http.Request, err *RequestError)
 	// Logger receives diagnostics (default: discard).
 	Logger *slog.Logger
 	// PerMessageDeflate, when set, compresses WebSocket messages of at least

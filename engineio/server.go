@@ -100,9 +100,15 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := parseQuery(r.URL.RawQuery)
 	upgrade := isWebSocketUpgrade(r)
-	fail := writeRequestError
+	write := writeRequestError
 	if upgrade {
-		fail = writeUpgradeError
+		write = writeUpgradeError
+	}
+	fail := func(w http.ResponseWriter, err *RequestError) {
+		if hook := srv.cfg.OnConnectionError; hook != nil {
+			hook(r, err)
+		}
+		write(w, err)
 	}
 
 	transport := q.transport

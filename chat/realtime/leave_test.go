@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,41 +18,42 @@ import (
 	"switchboard/socketio"
 )
 
-// A tab closed while its session cookie is being looked up stops the
-// lookup (its request's context ends, instead of running on for nobody
-// until the 5 s timeout), and the server logs no error for it.
-func TestAuthenticationStopsWhenTheTabLeaves(t *testing.T) {
+// logBuffer is a log destination safe for concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startLogged serves a realtime server with authenticate, on a real SQLite
+// store, logging at debug level into the returned buffer.
+func startLogged(t *testing.T, authenticate func(*http.Request) (*chat.User, error)) (*httptest.Server, *logBuffer) {
+	t.Helper()
 	db := sqlite.NewDB(t.TempDir() + "/chat.db")
 	if err := db.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	messages := sqlite.NewMessageService(db)
-	var logMu sync.Mutex
-	var logs bytes.Buffer
-	entered := make(chan struct{})
-	stopped := make(chan error, 1)
+	logs := &logBuffer{}
 	rt, err := New(Config{
-		Authenticate: func(r *http.Request) (*chat.User, error) {
-			close(entered)
-			select {
-			case <-r.Context().Done():
-				stopped <- context.Cause(r.Context())
-				return nil, chat.Errorf(chat.EINTERNAL, "lookup: %v", r.Context().Err())
-			case <-time.After(30 * time.Second):
-				stopped <- nil
-				return nil, chat.Errorf(chat.EUNAUTHORIZED, "too late")
-			}
-		},
-		CheckOrigin: func(*http.Request) bool { return true },
-		Presence:    chat.NewPresence(),
-		Poster:      chat.NewPoster(messages, time.Now),
-		Messages:    messages,
-		Logger: slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-			logMu.Lock()
-			defer logMu.Unlock()
-			return logs.Write(p)
-		}), nil)),
+		Authenticate: authenticate,
+		CheckOrigin:  func(r *http.Request) bool { return r.Header.Get("Origin") == "" },
+		Presence:     chat.NewPresence(),
+		Poster:       chat.NewPoster(messages, time.Now),
+		Messages:     messages,
+		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +64,26 @@ func TestAuthenticationStopsWhenTheTabLeaves(t *testing.T) {
 		defer cancel()
 		_ = rt.Shutdown(ctx)
 		ts.Close()
+	})
+	return ts, logs
+}
+
+// A tab closed while its session cookie is being looked up stops the
+// lookup (its request's context ends, instead of running on for nobody
+// until the 5 s timeout), and the server logs no error for it.
+func TestAuthenticationStopsWhenTheTabLeaves(t *testing.T) {
+	entered := make(chan struct{})
+	stopped := make(chan error, 1)
+	ts, logs := startLogged(t, func(r *http.Request) (*chat.User, error) {
+		close(entered)
+		select {
+		case <-r.Context().Done():
+			stopped <- context.Cause(r.Context())
+			return nil, chat.Errorf(chat.EINTERNAL, "lookup: %v", r.Context().Err())
+		case <-time.After(30 * time.Second):
+			stopped <- nil
+			return nil, chat.Errorf(chat.EUNAUTHORIZED, "too late")
+		}
 	})
 	c := testclient.Dial(t, testclient.WSURL(ts.URL)+"/socket.io/?EIO=4&transport=websocket")
 	c.ReadText()
@@ -77,13 +99,36 @@ func TestAuthenticationStopsWhenTheTabLeaves(t *testing.T) {
 		t.Fatal("the lookup did not stop when the tab left")
 	}
 	time.Sleep(50 * time.Millisecond) // the middleware's return and its logging, if any
-	logMu.Lock()
-	defer logMu.Unlock()
-	if bytes.Contains(logs.Bytes(), []byte("level=ERROR")) {
-		t.Fatalf("a tab that left during authentication was logged as an error:\n%s", logs.String())
+	if got := logs.String(); strings.Contains(got, "level=ERROR") {
+		t.Fatalf("a tab that left during authentication was logged as an error:\n%s", got)
 	}
 }
 
-type writerFunc func(p []byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+// Requests the engine refuses (a page from another origin, a session id
+// the server does not know — a client that outlived a restart) are logged
+// at debug level with the reason and where they came from, so an operator
+// can find out why clients fail to connect.
+func TestRefusedRequestsAreLoggedAtDebugLevel(t *testing.T) {
+	ts, logs := startLogged(t, func(*http.Request) (*chat.User, error) {
+		return nil, chat.Errorf(chat.EUNAUTHORIZED, "no")
+	})
+	do := func(query, origin string) {
+		req, _ := http.NewRequest("GET", ts.URL+"/socket.io/?"+query, nil)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	do("EIO=4&transport=polling&sid=stale", "")
+	do("EIO=4&transport=polling", "https://evil.example")
+	got := logs.String()
+	for _, want := range []string{`message="Session ID unknown"`, `code=1`, `code=4`, "127.0.0.1", "level=DEBUG"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the log lacks %s:\n%s", want, got)
+		}
+	}
+}

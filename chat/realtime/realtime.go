@@ -104,6 +104,9 @@ func New(cfg Config) (*Server, error) {
 				}
 				return nil
 			},
+			OnConnectionError: func(r *http.Request, err *engineio.RequestError) {
+				log.Debug("realtime: refused a request", "code", err.Code, "message", err.Message, "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "user_agent", r.UserAgent())
+			},
 		},
 		Logger: log,
 	})
