@@ -58,7 +58,17 @@
   }
 
   function showUserCount(count) {
+    delete byId('num-users').dataset.state;
     byId('num-users').textContent = count + ' users online';
+  }
+
+  // While away from the server the page cannot know who is online: it says
+  // so instead of showing the last count (#num-users is a live region, so
+  // this is read out too). The count comes back with the connection: the
+  // server sends it on every connect.
+  function showUserCountUnknown(why) {
+    byId('num-users').dataset.state = 'unknown';
+    byId('num-users').textContent = 'Users online: unknown (' + why + ')';
   }
 
   function isAtBottom(list) {
@@ -142,6 +152,7 @@
 
   if (typeof io !== 'function') {
     setConnection('offline', 'Chat server unavailable.', { text: 'Reload', href: location.pathname });
+    showUserCountUnknown('disconnected');
     input.disabled = true;
     return;
   }
@@ -158,6 +169,21 @@
   const loginAgain = { text: 'Log in again', href: '/' };
   function sessionEnded() {
     setConnection('offline', 'Your session has ended (you logged out, or it expired).', loginAgain);
+    showUserCountUnknown('disconnected');
+    setFormEnabled(false);
+  }
+
+  // The client tries again (socket.active): the page says it is away until
+  // the next connect.
+  function reconnecting() {
+    setConnection('reconnecting', 'Connection lost — reconnecting…');
+    showUserCountUnknown('reconnecting…');
+  }
+
+  // The client has stopped trying: the status says why, with a link.
+  function disconnected(text, link) {
+    setConnection('offline', text, link);
+    showUserCountUnknown('disconnected');
     setFormEnabled(false);
   }
 
@@ -175,26 +201,23 @@
   socket.on('disconnect', (reason) => {
     giveBackUnconfirmed();
     if (socket.active) {
-      setConnection('reconnecting', 'Connection lost — reconnecting…');
+      reconnecting();
     } else if (endedBySession) {
       sessionEnded();
     } else if (reason === 'io server disconnect') {
-      setConnection('offline', 'Disconnected by the server.', { text: 'Reload the page to rejoin', href: location.pathname });
-      setFormEnabled(false);
+      disconnected('Disconnected by the server.', { text: 'Reload the page to rejoin', href: location.pathname });
     } else {
-      setConnection('offline', 'Disconnected.', { text: 'Reload the page to rejoin', href: location.pathname });
-      setFormEnabled(false);
+      disconnected('Disconnected.', { text: 'Reload the page to rejoin', href: location.pathname });
     }
   });
 
   socket.on('connect_error', (err) => {
     if (socket.active) {
-      setConnection('reconnecting', 'Connection lost — reconnecting…');
+      reconnecting();
     } else if (err.message === 'unauthorized') {
       sessionEnded(); // refused for good: the client does not retry
     } else {
-      setConnection('offline', 'Could not join: ' + err.message, { text: 'Reload the page to try again', href: location.pathname });
-      setFormEnabled(false);
+      disconnected('Could not join: ' + err.message, { text: 'Reload the page to try again', href: location.pathname });
     }
   });
 
@@ -203,6 +226,7 @@
   });
 
   socket.on('user', (data) => {
+    delete byId('num-users').dataset.state;
     byId('num-users').textContent = data.currentUsers + ' users online';
     const li = announcementItem(displayName(data), data.connected ? ' has joined the chat.' : ' has left the chat.');
     announcedSinceConnect.push(li);
