@@ -1,9 +1,15 @@
 package interop
 
-import "testing"
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"testing"
+)
 
 // The chat page (web/static/client.js) in Chromium while it is away from
-// the server: what it tells its user about the people online.
+// the server: what it tells its user about the people online and about the
+// messages it could not get back.
 
 // countJS reads #num-users: its text, and whether assistive technologies
 // are told of it (a polite live region, not hidden).
@@ -63,4 +69,75 @@ func TestChatPageCountIsUnknownWhileAwayInChromium(t *testing.T) {
 	}
 	c.waitText("alice", "#num-users", "1 users online")
 	c.noConsoleErrors()
+}
+
+// missedMarker is the item that stands where messages are missing: more
+// were posted while the page was away than the history it got back holds.
+const missedMarker = "Some messages were missed while you were away."
+
+// When more messages were posted while the page was away than the
+// history of its next connection holds (none of it reaches back to the
+// last message shown), an item says so where the messages are missing. A
+// history that reaches back to what the page shows adds no such item.
+func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	accounts := register(t, p, "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
+	alice, bob, senders := accounts[0], accounts[1], accounts[2:]
+	c := startChrome(t, p)
+	c.openChat(p, alice, 900, 700)
+	n := startNode(t, "client.mjs")
+	b := openSock(t, n, "bob", p, bob, nil)
+	b.connected(t)
+	b.send(t, "before").accepted(t, "bob's message")
+	c.waitItem("alice", "bob: before")
+
+	// 60 messages while alice is away, 10 from each of six users (within
+	// the rate limit's burst); the history holds the last 50.
+	c.offline("alice", true)
+	c.waitState("alice", "reconnecting")
+	var posted []string
+	for _, a := range senders {
+		n.connect(t, a.Username, p.URL, clientOpts{Opts: chatOpts(t, a, nil), Quiet: true})
+		s := &sock{n: n, c: a.Username, a: a}
+		s.connected(t)
+		for i := 1; i <= 10; i++ {
+			text := fmt.Sprintf("%s says %d", a.Username, i)
+			s.send(t, text).accepted(t, "a message of "+a.Username)
+			posted = append(posted, a.Username+": "+text)
+		}
+	}
+	c.offline("alice", false)
+	c.waitState("alice", "connected")
+	c.waitItem("alice", posted[len(posted)-1])
+	want := append([]string{"alice has joined the chat.", "bob has joined the chat.", "bob: before", missedMarker}, posted[10:]...)
+	want = append(want, "alice has joined the chat.")
+	if got := c.eval("alice", itemsJS); got != jsonStrings(t, want) {
+		t.Errorf("alice's list after 60 messages were posted while she was away:\n got %s\nwant %s (the marker where 10 are missing)", got, jsonStrings(t, want))
+	}
+
+	// Away again, for one message: the history reaches back, no marker.
+	c.offline("alice", true)
+	c.waitState("alice", "reconnecting")
+	b.send(t, "while away").accepted(t, "bob's message")
+	c.offline("alice", false)
+	c.waitState("alice", "connected")
+	c.waitItem("alice", "bob: while away")
+	if got, want := c.eval("alice", `[...document.querySelectorAll("#messages li")].slice(-4).map((li) => li.textContent)`), jsonStrings(t, []string{posted[len(posted)-1], "alice has joined the chat.", "bob: while away", "alice has joined the chat."}); got != want {
+		t.Errorf("the end of alice's list after she missed one message:\n got %s\nwant %s (no marker)", got, want)
+	}
+	if got := c.eval("alice", `[...document.querySelectorAll("#messages li")].filter((li) => li.textContent === `+strconv.Quote(missedMarker)+`).length`); got != "1" {
+		t.Errorf("markers on alice's page: %s, want 1", got)
+	}
+	c.noConsoleErrors()
+}
+
+// jsonStrings is the JSON array of the strings, as eval reports it.
+func jsonStrings(t *testing.T, s []string) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -150,6 +150,14 @@
     return li;
   }
 
+  // Stands where messages are missing from the list (see 'chat history').
+  function missedItem() {
+    const li = document.createElement('li');
+    li.className = 'missed';
+    li.textContent = 'Some messages were missed while you were away.';
+    return li;
+  }
+
   if (typeof io !== 'function') {
     setConnection('offline', 'Chat server unavailable.', { text: 'Reload', href: location.pathname });
     showUserCountUnknown('disconnected');
@@ -235,7 +243,9 @@
 
   // Every (re)connection sends the last messages again. The page keeps what
   // it shows and adds those it has not shown yet — the ones posted while it
-  // was away — before the announcements of this connection.
+  // was away — before the announcements of this connection. When all of
+  // them are new, the history does not reach back to the last message shown:
+  // more were posted meanwhile than it holds, and an item marks the gap.
   socket.on('chat history', (list) => {
     const items = Array.isArray(list) ? list : [];
     const messages = byId('messages');
@@ -246,6 +256,9 @@
     const missed = items.filter((data) => !shownKeys.has(messageKey(data)) && !(Date.parse(data.at) < lastTime));
     missed.forEach(postedAfterAll);
     const fresh = missed.map(messageItem);
+    if (shown.length > 0 && missed.length > 0 && missed.length === items.length) {
+      fresh.unshift(missedItem());
+    }
     announcedSinceConnect.forEach((li) => { li.remove(); });
     messages.append(...fresh, ...announcedSinceConnect);
     trimMessages(messages);
