@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -140,4 +142,43 @@ func jsonStrings(t *testing.T, s []string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Messages whose confirmation is lost with the connection all come back to
+// the input box, in the order they were sent and before what the user had
+// started typing meanwhile: none is dropped. Once the page is back, those
+// the server did post after all leave the box again (each is then in the
+// list once, or in the box, never both nor neither) and the draft stays.
+func TestChatPageGivesBackEveryUnconfirmedMessageInChromium(t *testing.T) {
+	t.Parallel()
+	// A frozen server is noticed by the page after 1–2 s, time enough to
+	// send two messages and start a third meanwhile.
+	p := startProgram(t, "--ping-interval", "1s", "--ping-timeout", "1s")
+	accounts := register(t, p, "alice")
+	c := startChrome(t, p)
+	c.openChat(p, accounts[0], 900, 700)
+
+	var resume sync.Once
+	cont := func() { resume.Do(func() { p.signal(t, syscall.SIGCONT) }) }
+	p.signal(t, syscall.SIGSTOP)
+	t.Cleanup(cont)
+	c.send("alice", "first lost")
+	c.send("alice", "second lost")
+	c.eval("alice", `document.getElementById("m").value = "a draft"`)
+	c.waitState("alice", "reconnecting")
+	const back = `{"input":"first lost second lost a draft","error":"The connection dropped before the server confirmed your last 2 messages; they are back in the box."}`
+	if got := c.eval("alice", boxJS); got != back {
+		t.Errorf("alice's box once the connection dropped before two messages were confirmed:\n got %s\nwant %s", got, back)
+	}
+
+	cont()
+	c.waitState("alice", "connected")
+	// The server may have read the messages before it noticed alice had
+	// gone (then it posted them and her page shows them).
+	c.waitFor("alice", `(() => {
+		const box = document.getElementById("m").value;
+		const once = (text) => [...document.querySelectorAll("#messages li")].filter((li) => li.textContent === "alice: " + text).length + (box.includes(text) ? 1 : 0) === 1;
+		return once("first lost") && once("second lost") && box.endsWith("a draft");
+	})()`)
+	c.noConsoleErrors()
 }

@@ -19,7 +19,8 @@
 // Sending: a message is only emitted while connected; otherwise the text
 // stays in the box with a note (nothing is queued to go out later). Once
 // emitted the box is cleared; if the server refuses it, or the connection
-// drops before the server confirms it, the text comes back to the box.
+// drops before the server confirms it, the text comes back to the box,
+// before anything typed since (several such texts: in the order sent).
 'use strict';
 
 (function () {
@@ -281,17 +282,33 @@
     showError(typeof data === 'string' ? data : String((data && data.error) || 'The server refused that.'));
   });
 
-  // Puts an unsent text back in the box, unless something new was typed.
-  function giveBack(text) {
-    if (!input.value) {
-      input.value = text;
+  // What the page last put in the box: the texts it gave back, in the
+  // order they were sent, before the draft the box held then. Nothing is
+  // dropped: the user sees every text and decides what to send again.
+  let givenBack = null; // {texts, draft}
+  function composed(g) {
+    return [...g.texts, g.draft].filter((text) => text !== '').join(' ');
+  }
+  // Whether the box still holds what the page put there (not edited since).
+  function boxIsAsGivenBack() {
+    return givenBack !== null && input.value === composed(givenBack);
+  }
+
+  // Puts unsent texts back in the box, before whatever it holds.
+  function giveBack(...texts) {
+    if (boxIsAsGivenBack()) {
+      givenBack.texts.push(...texts);
+    } else {
+      givenBack = { texts, draft: input.value };
     }
+    input.value = composed(givenBack);
   }
 
   // Texts given back because the connection dropped before the server
   // confirmed them: the server may have posted them all the same. If one
   // shows up as this user's message (in the history of the next connection,
-  // or live), it leaves the box again, so that it is not sent twice.
+  // or live), it leaves the box again (unless the box was edited since), so
+  // that it is not sent twice.
   const unconfirmed = [];
 
   // Messages emitted and not answered yet. The client never calls the ack
@@ -303,13 +320,14 @@
     if (awaitingAck.size === 0) {
       return;
     }
-    awaitingAck.forEach((sending) => {
-      unconfirmed.push(sending.text);
-      giveBack(sending.text);
-    });
+    const texts = Array.from(awaitingAck, (sending) => sending.text); // in the order sent
     awaitingAck.clear();
+    unconfirmed.push(...texts);
     unconfirmed.splice(0, unconfirmed.length - 10); // the last few are enough
-    showError('The connection dropped before the server confirmed your message; it is back in the box.');
+    giveBack(...texts);
+    showError(texts.length === 1
+      ? 'The connection dropped before the server confirmed your message; it is back in the box.'
+      : 'The connection dropped before the server confirmed your last ' + texts.length + ' messages; they are back in the box.');
   }
   function postedAfterAll(data) {
     const i = data.username === me ? unconfirmed.indexOf(data.message) : -1;
@@ -317,8 +335,14 @@
       return;
     }
     unconfirmed.splice(i, 1);
-    if (input.value === data.message) {
-      input.value = '';
+    const j = boxIsAsGivenBack() ? givenBack.texts.indexOf(data.message) : -1;
+    if (j < 0) {
+      return;
+    }
+    givenBack.texts.splice(j, 1);
+    input.value = composed(givenBack);
+    if (givenBack.texts.length === 0) {
+      givenBack = null;
       errorLine.hidden = true;
     }
   }
