@@ -100,6 +100,12 @@ func (b BroadcastOperator) Emit(event string, args ...any) error {
 // Without Timeout or a ctx deadline it waits for every answer or
 // disconnection. With ctx already ended it sends nothing and returns that
 // error. Other errors are those of Emit, with nothing received.
+//
+// In a cluster (as Node's emitWithAck) it also waits until each of the
+// Adapter.ServerCount servers, asked before sending (unless Local), has
+// counted the sockets it reached; a server that never reports is waited
+// for until ctx ends, and an error of ServerCount is returned (wrapped)
+// with nothing sent.
 func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
 	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
@@ -123,14 +129,19 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	}
 	p.ID, p.HasID = b.nsp.nextAckID(), true
 
-	c := &collector{done: make(chan struct{})}
+	// Every node reports how many of its sockets p reached (Node's
+	// expectedServerCount): asked before sending, so that a node joining
+	// meanwhile, which would not get p, is not waited for.
+	servers := 1
+	if !b.flags.Local {
+		if servers, err = b.nsp.adapter.ServerCount(ctx); err != nil {
+			return nil, fmt.Errorf("socketio: %q: counting the servers: %w", event, err)
+		}
+	}
+	c := &collector{servers: max(servers, 1), done: make(chan struct{})}
 	if err := b.nsp.adapter.BroadcastWithAck(p, b.options(), c.count, c.ack); err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	c.counted = true
-	c.check()
-	c.mu.Unlock()
 	select {
 	case <-c.done:
 	case <-ctx.Done():
@@ -139,6 +150,10 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	defer c.mu.Unlock()
 	c.closed = true
 	out := c.responses
+	if c.nodes < c.servers {
+		return out, fmt.Errorf("%w: %d acknowledgements for %q, %d of %d servers counted their recipients: %w",
+			ErrAckTimeout, len(out), event, c.nodes, c.servers, ctx.Err())
+	}
 	if len(out) < c.expected {
 		cause := ctx.Err()
 		if cause == nil { // every missing recipient disconnected
@@ -149,11 +164,14 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	return out, nil
 }
 
-// collector gathers the acknowledgements of one broadcast.
+// collector gathers the acknowledgements of one broadcast: it is done when
+// each of the servers has counted its recipients and every recipient
+// answered or disconnected.
 type collector struct {
+	servers   int // nodes expected to count their recipients (1 alone)
 	mu        sync.Mutex
-	expected  int
-	counted   bool
+	nodes     int // nodes that counted theirs
+	expected  int // recipients counted so far
 	closed    bool
 	responses []Args
 	gone      int // recipients that disconnected without answering
@@ -163,8 +181,10 @@ type collector struct {
 
 func (c *collector) count(n int) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nodes++
 	c.expected += n
-	c.mu.Unlock()
+	c.check()
 }
 
 func (c *collector) ack(_ adapter.SocketID, p *parser.Packet) {
@@ -188,7 +208,7 @@ func (c *collector) ack(_ adapter.SocketID, p *parser.Packet) {
 }
 
 func (c *collector) check() {
-	if c.counted && !c.finished && len(c.responses)+c.gone >= c.expected {
+	if c.nodes >= c.servers && !c.finished && len(c.responses)+c.gone >= c.expected {
 		c.finished = true
 		close(c.done)
 	}

@@ -93,10 +93,15 @@ type Adapter interface {
 	Sockets(ctx context.Context, rooms []Room) ([]SocketID, error)
 	// Broadcast sends p to the selected sockets.
 	Broadcast(p *parser.Packet, opts BroadcastOptions) error
-	// BroadcastWithAck sends p (with an ack id) to the selected sockets;
-	// onCount receives the number of sockets p reached (possibly several
-	// times in a cluster, adding up), onAck each acknowledgement — which may
-	// come before the count.
+	// BroadcastWithAck sends p (with an ack id) to the selected sockets.
+	// Each node that handles p — this one, and in a cluster each of the
+	// others, unless Flags.Local — calls onCount exactly once with the
+	// number of its sockets p reached (0 when none): the caller waits for
+	// ServerCount such calls, then for that many acknowledgements. onAck
+	// receives each acknowledgement, which may come before its node's
+	// count; the id is "" when the node does not tell it (Node's cluster
+	// messages carry no socket id), and a nil packet means that socket
+	// disconnected without answering.
 	BroadcastWithAck(p *parser.Packet, opts BroadcastOptions, onCount func(n int), onAck AckFunc) error
 	// FetchSockets describes the selected sockets.
 	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)

@@ -1,0 +1,108 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/socketio/adapter"
+	"switchboard/socketio/parser"
+)
+
+// twoNodes is the adapter of a node in a cluster of two, the other node
+// played by the test: ServerCount is 2, and a broadcast with
+// acknowledgements reaches one socket of the other node, which counts it
+// and answers "remote" once the test closes release. localAcked is closed
+// once this node's own socket has answered and the answer was handed to
+// the caller's onAck.
+type twoNodes struct {
+	adapter.Adapter
+	release    chan struct{}
+	localAcked chan struct{}
+}
+
+func newTwoNodes(release chan struct{}) (adapter.Factory, *twoNodes) {
+	tn := &twoNodes{release: release, localAcked: make(chan struct{})}
+	return func(nsp adapter.Namespace) adapter.Adapter {
+		tn.Adapter = adapter.NewInMemory(nsp)
+		return tn
+	}, tn
+}
+
+func (tn *twoNodes) ServerCount(context.Context) (int, error) { return 2, nil }
+
+func (tn *twoNodes) BroadcastWithAck(p *parser.Packet, opts adapter.BroadcastOptions, onCount func(int), onAck adapter.AckFunc) error {
+	local := func(id adapter.SocketID, ack *parser.Packet) {
+		onAck(id, ack)
+		close(tn.localAcked)
+	}
+	if err := tn.Adapter.BroadcastWithAck(p, opts, onCount, local); err != nil {
+		return err
+	}
+	go func() { // the other node: one recipient, which answers
+		<-tn.release
+		onCount(1)
+		onAck("", &parser.Packet{Type: parser.Ack, Data: []byte(`["remote"]`)})
+	}()
+	return nil
+}
+
+// In a cluster, a broadcast with acknowledgements waits for every node to
+// count its recipients (Node's emitWithAck waits for serverCount() client
+// counts), not only for the acknowledgements of the sockets counted so far.
+func TestBroadcastWithAckWaitsForTheCountOfEveryNode(t *testing.T) {
+	release := make(chan struct{})
+	factory, tn := newTwoNodes(release)
+	opts := quietOptions()
+	opts.Adapter = factory
+	io := NewServer(opts)
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+
+	type result struct {
+		res []Args
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := io.Timeout(10*time.Second).EmitWithAck(context.Background(), "vote")
+		done <- result{res, err}
+	}()
+	msg := c.ReadSkippingPings()
+	c.Text("43" + msg[2:strings.IndexByte(msg, '[')] + `["local"]`)
+	<-tn.localAcked // the local answer is in; the other node has not counted yet
+	close(release)
+	r := <-done
+	if r.err != nil || len(r.res) != 2 {
+		t.Fatalf("%d responses, err %v; want the local and the remote one", len(r.res), r.err)
+	}
+	var got []string
+	for _, a := range r.res {
+		v, _ := a.String(0)
+		got = append(got, v)
+	}
+	if got[0] != "local" || got[1] != "remote" {
+		t.Fatalf("responses %q", got)
+	}
+}
+
+// A node that never counts its recipients is waited for until the
+// deadline; the error says so.
+func TestBroadcastWithAckReportsTheNodesThatDidNotCount(t *testing.T) {
+	release := make(chan struct{}) // the other node answers only after the test
+	t.Cleanup(func() { close(release) })
+	factory, _ := newTwoNodes(release)
+	opts := quietOptions()
+	opts.Adapter = factory
+	io := NewServer(opts)
+	start(t, io)
+	res, err := io.Timeout(50*time.Millisecond).EmitWithAck(context.Background(), "vote")
+	if !errors.Is(err, ErrAckTimeout) || !errors.Is(err, context.DeadlineExceeded) || len(res) != 0 {
+		t.Fatalf("%d responses, err %v", len(res), err)
+	}
+	if !strings.Contains(err.Error(), "1 of 2 servers") {
+		t.Fatalf("error %q does not say a server did not count", err)
+	}
+}
