@@ -139,7 +139,11 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		}
 	}
 	c := &collector{servers: max(servers, 1), done: make(chan struct{})}
-	if err := b.nsp.adapter.BroadcastWithAck(p, b.options(), c.count, c.ack); err != nil {
+	// The adapter's ctx ends as this call returns: an adapter that keeps
+	// the request (a cluster's, for the other nodes' answers) drops it then.
+	actx, stop := context.WithCancel(ctx)
+	defer stop()
+	if err := b.nsp.adapter.BroadcastWithAck(actx, p, b.options(), c.count, c.ack); err != nil {
 		return nil, err
 	}
 	select {

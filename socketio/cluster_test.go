@@ -21,6 +21,7 @@ type twoNodes struct {
 	adapter.Adapter
 	release    chan struct{}
 	localAcked chan struct{}
+	ctx        chan context.Context // BroadcastWithAck's, when set
 }
 
 func newTwoNodes(release chan struct{}) (adapter.Factory, *twoNodes) {
@@ -33,12 +34,16 @@ func newTwoNodes(release chan struct{}) (adapter.Factory, *twoNodes) {
 
 func (tn *twoNodes) ServerCount(context.Context) (int, error) { return 2, nil }
 
-func (tn *twoNodes) BroadcastWithAck(p *parser.Packet, opts adapter.BroadcastOptions, onCount func(int), onAck adapter.AckFunc) error {
+func (tn *twoNodes) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions, onCount func(int), onAck adapter.AckFunc) error {
+	if tn.ctx != nil {
+		tn.ctx <- ctx
+	}
+	acked := tn.localAcked
 	local := func(id adapter.SocketID, ack *parser.Packet) {
 		onAck(id, ack)
-		close(tn.localAcked)
+		close(acked)
 	}
-	if err := tn.Adapter.BroadcastWithAck(p, opts, onCount, local); err != nil {
+	if err := tn.Adapter.BroadcastWithAck(ctx, p, opts, onCount, local); err != nil {
 		return err
 	}
 	go func() { // the other node: one recipient, which answers
@@ -104,5 +109,53 @@ func TestBroadcastWithAckReportsTheNodesThatDidNotCount(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "1 of 2 servers") {
 		t.Fatalf("error %q does not say a server did not count", err)
+	}
+}
+
+// The adapter learns when the caller stops waiting for acknowledgements:
+// the ctx given to BroadcastWithAck carries the operator's Timeout and ends
+// when EmitWithAck returns, even without a deadline (all answered), so a
+// cluster adapter can drop the request it keeps for the other nodes'
+// answers instead of keeping it forever.
+func TestBroadcastWithAckTellsTheAdapterWhenTheWaitEnds(t *testing.T) {
+	release := make(chan struct{})
+	close(release) // the other node answers at once
+	factory, tn := newTwoNodes(release)
+	tn.ctx = make(chan context.Context, 2)
+	opts := quietOptions()
+	opts.Adapter = factory
+	io := NewServer(opts)
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	answer := func() {
+		msg := c.ReadSkippingPings()
+		c.Text("43" + msg[2:strings.IndexByte(msg, '[')] + `["local"]`)
+	}
+
+	// Without a deadline: all answered.
+	go answer()
+	if res, err := io.Of("/").EmitWithAck(context.Background(), "vote"); err != nil || len(res) != 2 {
+		t.Fatalf("%d responses, err %v", len(res), err)
+	}
+	actx := <-tn.ctx
+	if _, ok := actx.Deadline(); ok {
+		t.Fatal("the adapter's ctx has a deadline the caller did not set")
+	}
+	if actx.Err() == nil {
+		t.Fatal("the adapter's ctx is still live after EmitWithAck returned")
+	}
+
+	// With Timeout: the deadline is the adapter's too.
+	tn.localAcked = make(chan struct{})
+	go answer()
+	if _, err := io.Timeout(time.Hour).EmitWithAck(context.Background(), "vote"); err != nil {
+		t.Fatal(err)
+	}
+	actx = <-tn.ctx
+	if d, ok := actx.Deadline(); !ok || time.Until(d) < 30*time.Minute {
+		t.Fatalf("the adapter's ctx deadline %v, %v: want the operator's Timeout", d, ok)
+	}
+	if actx.Err() == nil {
+		t.Fatal("the adapter's ctx is still live after EmitWithAck returned")
 	}
 }

@@ -101,8 +101,13 @@ type Adapter interface {
 	// receives each acknowledgement, which may come before its node's
 	// count; the id is "" when the node does not tell it (Node's cluster
 	// messages carry no socket id), and a nil packet means that socket
-	// disconnected without answering.
-	BroadcastWithAck(p *parser.Packet, opts BroadcastOptions, onCount func(n int), onAck AckFunc) error
+	// disconnected without answering. ctx ends when the caller stops
+	// waiting (all answered, or its deadline — which bounds the wait — or
+	// cancellation): an adapter that keeps the request for other nodes'
+	// answers drops it then (Node's cluster adapters use flags.timeout);
+	// later calls of onCount and onAck are ignored. It must not block on
+	// the network.
+	BroadcastWithAck(ctx context.Context, p *parser.Packet, opts BroadcastOptions, onCount func(n int), onAck AckFunc) error
 	// FetchSockets describes the selected sockets.
 	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
 	// AddSockets makes the selected sockets join rooms.

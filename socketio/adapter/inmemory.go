@@ -208,7 +208,7 @@ func (a *InMemory) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
 }
 
 // BroadcastWithAck implements Adapter.
-func (a *InMemory) BroadcastWithAck(p *parser.Packet, opts BroadcastOptions, onCount func(int), onAck AckFunc) error {
+func (a *InMemory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts BroadcastOptions, onCount func(int), onAck AckFunc) error {
 	ids := a.selected(opts)
 	n := 0
 	if len(*ids) > 0 {

@@ -157,7 +157,7 @@ func TestBulkOperationsApplyToTheSelection(t *testing.T) {
 func TestBroadcastWithAckCountsRecipients(t *testing.T) {
 	_, a := setup()
 	var count, acks int
-	_ = a.BroadcastWithAck(&parser.Packet{}, BroadcastOptions{Rooms: []Room{"blue"}},
+	_ = a.BroadcastWithAck(context.Background(), &parser.Packet{}, BroadcastOptions{Rooms: []Room{"blue"}},
 		func(n int) { count += n }, func(SocketID, *parser.Packet) { acks++ })
 	if count != 2 || acks != 2 {
 		t.Fatalf("count %d acks %d", count, acks)
