@@ -127,7 +127,7 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.HasID = b.nsp.nextAckID(), true
+	// No ack id yet: each node's adapter gives p one of its namespace's.
 
 	// Every node reports how many of its sockets p reached (Node's
 	// expectedServerCount): asked before sending, so that a node joining

@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,58 @@ func TestBroadcastWithAckTellsTheAdapterWhenTheWaitEnds(t *testing.T) {
 	}
 	if actx.Err() == nil {
 		t.Fatal("the adapter's ctx is still live after EmitWithAck returned")
+	}
+}
+
+// A broadcast with acknowledgements that comes from another node carries
+// that node's ack id, which may be the id of an acknowledgement a local
+// socket is waiting for (each node counts its own). The local delivery
+// gives it an id of this namespace, as Node's adapter does (packet.id =
+// nsp._ids++): neither answer goes to the other's waiter.
+func TestRemoteBroadcastWithAckDoesNotTakeALocalAckID(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := make(chan *Socket, 1)
+	io.OnConnection(func(s *Socket) { sockets <- s })
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	s := <-sockets
+
+	type result struct {
+		args Args
+		err  error
+	}
+	local := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a, err := s.EmitWithAck(ctx, "local")
+		local <- result{a, err}
+	}()
+	msg := c.ReadSkippingPings()
+	localID := msg[2:strings.IndexByte(msg, '[')]
+
+	// What a cluster adapter does with another node's request: deliver
+	// the other node's packet, its id included, to the local sockets.
+	id, _ := strconv.ParseInt(localID, 10, 64)
+	remote := &parser.Packet{Type: parser.Event, Namespace: "/", Data: []byte(`["remote"]`), ID: id, HasID: true}
+	remoteAcks := make(chan string, 1)
+	err := io.Of("/").Adapter().BroadcastWithAck(context.Background(), remote, adapter.BroadcastOptions{},
+		func(int) {}, func(_ adapter.SocketID, p *parser.Packet) { remoteAcks <- string(p.Data) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg = c.ReadSkippingPings()
+	remoteID := msg[2:strings.IndexByte(msg, '[')]
+	if remoteID == localID {
+		t.Errorf("the remote broadcast went out with the local waiter's ack id %s", localID)
+	}
+	c.Text("43" + remoteID + `["to remote"]`)
+	c.Text("43" + localID + `["to local"]`)
+	if got := <-remoteAcks; got != `["to remote"]` {
+		t.Fatalf("the remote broadcast's answer is %s", got)
+	}
+	r := <-local
+	if v, _ := r.args.String(0); r.err != nil || v != "to local" {
+		t.Fatalf("EmitWithAck: %q, %v", v, r.err)
 	}
 }

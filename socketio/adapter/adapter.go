@@ -74,6 +74,10 @@ type Namespace interface {
 	Disconnect(ids []SocketID, close bool)
 	// SocketInfo describes a local socket.
 	SocketInfo(id SocketID) (SocketInfo, bool)
+	// NextAckID returns a fresh acknowledgement id of the namespace, the
+	// counter of its sockets' EmitWithAck too (Node's nsp._ids): a packet
+	// given to DeliverWithAck carries one, never another node's.
+	NextAckID() int64
 }
 
 // Adapter keeps a namespace's rooms and performs operations on sets of
@@ -93,7 +97,11 @@ type Adapter interface {
 	Sockets(ctx context.Context, rooms []Room) ([]SocketID, error)
 	// Broadcast sends p to the selected sockets.
 	Broadcast(p *parser.Packet, opts BroadcastOptions) error
-	// BroadcastWithAck sends p (with an ack id) to the selected sockets.
+	// BroadcastWithAck sends p to the selected sockets, asking for their
+	// acknowledgements. Each node delivers p under an ack id of its own
+	// namespace (Namespace.NextAckID), whatever id p carries (none from
+	// socketio; another node's, from a cluster): it never takes the id of
+	// an acknowledgement a local socket is waiting for.
 	// Each node that handles p — this one, and in a cluster each of the
 	// others, unless Flags.Local — calls onCount exactly once with the
 	// number of its sockets p reached (0 when none): the caller waits for

@@ -207,12 +207,16 @@ func (a *InMemory) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
 	return nil
 }
 
-// BroadcastWithAck implements Adapter.
+// BroadcastWithAck implements Adapter: p goes out under an ack id of this
+// namespace (as Node's adapter sets packet.id = nsp._ids++), whichever
+// node it came from; p itself is not modified.
 func (a *InMemory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts BroadcastOptions, onCount func(int), onAck AckFunc) error {
 	ids := a.selected(opts)
 	n := 0
 	if len(*ids) > 0 {
-		n = a.nsp.DeliverWithAck(p, *ids, opts.Flags, onAck)
+		q := *p
+		q.ID, q.HasID = a.nsp.NextAckID(), true
+		n = a.nsp.DeliverWithAck(&q, *ids, opts.Flags, onAck)
 	}
 	a.release(ids)
 	onCount(n)

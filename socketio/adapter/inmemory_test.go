@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"switchboard/socketio/parser"
@@ -15,6 +16,8 @@ type fakeNamespace struct {
 	delivered    []SocketID
 	disconnected []SocketID
 	closeConn    bool
+	ackIDs       atomic.Int64
+	ackedIDs     []int64 // the ids of the packets given to DeliverWithAck
 }
 
 func (f *fakeNamespace) Name() string { return "/" }
@@ -26,6 +29,9 @@ func (f *fakeNamespace) Deliver(p *parser.Packet, ids []SocketID, flags Broadcas
 }
 
 func (f *fakeNamespace) DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc) int {
+	f.mu.Lock()
+	f.ackedIDs = append(f.ackedIDs, p.ID)
+	f.mu.Unlock()
 	f.Deliver(p, ids, flags)
 	for _, id := range ids {
 		onAck(id, &parser.Packet{Type: parser.Ack, Data: []byte(`["ok"]`)})
@@ -41,6 +47,8 @@ func (f *fakeNamespace) Disconnect(ids []SocketID, close bool) {
 }
 
 func (f *fakeNamespace) SocketInfo(id SocketID) (SocketInfo, bool) { return SocketInfo{ID: id}, true }
+
+func (f *fakeNamespace) NextAckID() int64 { return f.ackIDs.Add(1) - 1 }
 
 func (f *fakeNamespace) take() []SocketID {
 	f.mu.Lock()
@@ -230,5 +238,20 @@ func TestBulkJoinNeverRevivesARemovedSocket(t *testing.T) {
 		if left, _ := a.Sockets(ctx, []Room{"r"}); len(left) != 0 {
 			t.Fatalf("round %d: room r keeps %d removed sockets", round, len(left))
 		}
+	}
+}
+
+// Whatever ack id the packet came with (another node's), it is delivered
+// under one of this namespace's, and the caller's packet is left as it was.
+func TestBroadcastWithAckDeliversUnderAnIDOfTheNamespace(t *testing.T) {
+	ns, a := setup()
+	ns.ackIDs.Store(7)
+	p := &parser.Packet{Type: parser.Event, Data: []byte(`["x"]`), ID: 3, HasID: true}
+	_ = a.BroadcastWithAck(context.Background(), p, BroadcastOptions{}, func(int) {}, func(SocketID, *parser.Packet) {})
+	if len(ns.ackedIDs) != 1 || ns.ackedIDs[0] != 7 {
+		t.Fatalf("delivered with ids %v, want [7]", ns.ackedIDs)
+	}
+	if p.ID != 3 || !p.HasID {
+		t.Fatalf("the caller's packet was modified: id %d", p.ID)
 	}
 }
