@@ -101,7 +101,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// The attempt is charged before it is tried, so that concurrent
 	// attempts cannot all pass the check, and refunded unless it fails.
 	if wait, limited := s.chargeLogin(ipKey, userKey); limited {
-		s.logger().Warn("login rate limited", "ip", ipKey, "user", username)
+		s.logger().Warn("login rate limited", "ip", ipKey, "user", s.loggableUsername(r.Context(), username))
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		fail(chat.Errorf(chat.ERATELIMIT, "Too many failed login attempts. Wait %s and try again.", humanSeconds(wait)))
 		return
@@ -124,6 +124,17 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/chat", http.StatusSeeOther)
+}
+
+// loggableUsername is how a username typed at login appears in the log:
+// itself when it names an account (the one under attack), else a
+// placeholder — people type their password into the username field, and
+// the log must not keep it.
+func (s *Server) loggableUsername(ctx context.Context, username string) string {
+	if u, err := s.users.FindUserByUsername(ctx, username); err == nil && u != nil {
+		return u.Username
+	}
+	return "(no such account)"
 }
 
 // chargeLogin takes a token from each key's bucket for a login attempt.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -520,4 +521,35 @@ func TestUnsupportedMethodsAreRefusedWith405(t *testing.T) {
 	// Paths that exist for no method are still not found.
 	req, _ := http.NewRequest(http.MethodPut, b.base+"/no/such/page", nil)
 	wantStatus(t, b.do(req), http.StatusNotFound)
+}
+
+// A rate-limited login is logged with the account under attack when the
+// typed username names one — but a username that names no account is not
+// written to the log: people type their password into the username field,
+// and the log must not keep it.
+func TestRateLimitedLoginLogsOnlyExistingUsernames(t *testing.T) {
+	logs := &lockedWriter{}
+	m := MustRunMain(t, func(m *Main) {
+		m.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	wantRedirect(t, newBrowser(t, m).register("frank", "frank's password"), "/chat")
+
+	const typedPassword = "Tr0ub4dor&3-typed-as-username"
+	for _, username := range []string{"frank", typedPassword} {
+		b := newBrowser(t, m)
+		for {
+			r := b.login(username, "guess")
+			if r.StatusCode == http.StatusTooManyRequests {
+				break
+			}
+			wantStatus(t, r, http.StatusUnauthorized)
+		}
+	}
+	got := logs.String()
+	if !strings.Contains(got, `msg="login rate limited"`) || !strings.Contains(got, "user=frank") {
+		t.Errorf("the rate-limited login of an existing account is not logged with its name:\n%s", got)
+	}
+	if strings.Contains(got, typedPassword) {
+		t.Errorf("the log keeps a username that names no account (perhaps a password):\n%s", got)
+	}
 }
