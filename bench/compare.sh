@@ -16,6 +16,9 @@
 #   SB_LABEL, NODE_LABEL  column names; ROUNDS (3); SCENARIOS ("idle open flood paced");
 #   LOADGEN_ARGS     extra load generator flags, e.g. '-transport polling' (with smaller -n:
 #                    polling holds two TCP connections per socket);
+#   SERVER_PREFIX, LOADGEN_PREFIX  commands the servers and the load generator run under, e.g.
+#                    'taskset -c 0' and 'taskset -c 1': each on a core of its own (informative;
+#                    the tables in BENCHMARKS.md leave placement to the scheduler unless they say);
 #   BENCH_OUT (bench/out/<time>); PAUSE, QUIET, QUIET_WAIT: see bench/lib.sh.
 # Example, any two servers:
 #   (cd bench/wscompare && go build -o /tmp/ws-gws ./gws)

@@ -27,7 +27,7 @@ start_server() {
   SERVER_PORT=$PORT_NEXT
   PORT_NEXT=$((PORT_NEXT + 1))
   echo "== $(date -u +%T) port $SERVER_PORT: $1" >>"$LOG"
-  PORT=$SERVER_PORT bash -c "exec $1" >>"$LOG" 2>&1 &
+  PORT=$SERVER_PORT bash -c "exec ${SERVER_PREFIX:-} $1" >>"$LOG" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do
     if (echo >/dev/tcp/127.0.0.1/"$SERVER_PORT") 2>/dev/null; then return 0; fi
@@ -83,7 +83,7 @@ measure() {
   wait_quiet
   start_server "$cmd" || return 0
   sleep 0.5
-  "$BIN/loadgen" -addr "127.0.0.1:$SERVER_PORT" -pid "$SERVER_PID" -label "$label" \
+  ${LOADGEN_PREFIX:-} "$BIN/loadgen" -addr "127.0.0.1:$SERVER_PORT" -pid "$SERVER_PID" -label "$label" \
     -scenario "$scenario" -json "$RESULTS" ${LOADGEN_ARGS:-} "$@" | grep -v '^{' || say "  (loadgen reported failures)"
   stop_server
   sleep "$PAUSE"
