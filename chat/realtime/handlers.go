@@ -43,8 +43,13 @@ func (rt *Server) register(io *socketio.Server) {
 		// currentUsers counts distinct users with at least one live
 		// connection: a second tab of the same user changes nothing.
 		// The change and its announcement happen under one lock, so that
-		// announcements go out in the order of the changes.
+		// announcements go out in the order of the changes. The socket
+		// hears the departures announced while its server shuts down (from
+		// other servers of a cluster) unless that server is its own.
 		rt.announceMu.Lock()
+		if !rt.closing {
+			socket.Join(presenceRoom)
+		}
 		first, currentUsers := rt.presence.Connect(socket.ID(), user.ID)
 		if first {
 			io.Emit("user count", currentUsers)
@@ -97,10 +102,18 @@ func (rt *Server) register(io *socketio.Server) {
 			rt.announceMu.Lock()
 			defer rt.announceMu.Unlock()
 			_, last, currentUsers := rt.presence.Disconnect(socket.ID())
-			if last {
-				io.Emit("user count", currentUsers)
-				io.Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: false})
+			if !last {
+				return
 			}
+			if rt.closing {
+				// This server is disconnecting all its sockets: only those
+				// that stay (on the other servers of a cluster) are told.
+				io.To(presenceRoom).Emit("user count", currentUsers)
+				io.To(presenceRoom).Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: false})
+				return
+			}
+			io.Emit("user count", currentUsers)
+			io.Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: false})
 		})
 	})
 }
@@ -108,6 +121,11 @@ func (rt *Server) register(io *socketio.Server) {
 // chatRoom is the room of the sockets that receive chat messages: every
 // socket, once it has been sent the history.
 const chatRoom = "chat"
+
+// presenceRoom is the room of the sockets told of the departures announced
+// while a server shuts down: every socket, but those of the server
+// shutting down, which leave it first (see Server.Shutdown).
+const presenceRoom = "presence"
 
 // userEvent is the payload of "user": who joined or left, and how many
 // users are online now.

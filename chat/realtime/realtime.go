@@ -18,6 +18,7 @@ import (
 	"switchboard/chat"
 	"switchboard/engineio"
 	"switchboard/socketio"
+	"switchboard/socketio/adapter"
 )
 
 // Source is the Go source of the socket handlers (handlers.go), embedded
@@ -48,6 +49,10 @@ type Config struct {
 	PingTimeout  time.Duration
 
 	Logger *slog.Logger
+
+	// adapter replaces the in-memory adapter (tests: one that records
+	// what a cluster adapter would carry to other servers).
+	adapter adapter.Factory
 }
 
 // Server is the chat's Socket.IO server: an http.Handler for /socket.io/.
@@ -62,6 +67,9 @@ type Server struct {
 	// without it two joins racing could announce their counts in the
 	// opposite order, leaving everyone with a stale "user count".
 	announceMu sync.Mutex
+	// closing is set, under announceMu, when Shutdown begins: from then
+	// on departures are announced only to the sockets that stay.
+	closing bool
 	// postMu makes storing a message, broadcasting it and adding it to the
 	// cached history one step, so that all three agree on the order of
 	// messages posted at the same time.
@@ -108,7 +116,8 @@ func New(cfg Config) (*Server, error) {
 				log.Debug("realtime: refused a request", "code", err.Code, "message", err.Message, "remote", r.RemoteAddr, "origin", r.Header.Get("Origin"), "user_agent", r.UserAgent())
 			},
 		},
-		Logger: log,
+		Adapter: cfg.adapter,
+		Logger:  log,
 	})
 	rt.register(rt.io)
 	return rt, nil
@@ -156,8 +165,20 @@ func (rt *Server) sessionEndsNow() uint64 {
 }
 
 // Shutdown disconnects every socket ("server shutting down") and waits for
-// their handlers, or for ctx.
-func (rt *Server) Shutdown(ctx context.Context) error { return rt.io.Close(ctx) }
+// their handlers, or for ctx. Each user who goes offline is announced, as
+// on any disconnection, but only to the sockets that stay — those of the
+// other servers of a cluster; nobody on a single server. The sockets of
+// this server, being disconnected, would hear of every other user leaving:
+// with N users online, N² sends for nothing.
+func (rt *Server) Shutdown(ctx context.Context) error {
+	rt.announceMu.Lock()
+	if !rt.closing {
+		rt.closing = true
+		_ = rt.io.Local().SocketsLeave(presenceRoom)
+	}
+	rt.announceMu.Unlock()
+	return rt.io.Close(ctx)
+}
 
 // replacedInvalid reports whether decoding the JSON string raw into s
 // replaced something that is not Unicode text — a lone UTF-16 surrogate

@@ -37,7 +37,10 @@ type env struct {
 	afterAuth atomic.Pointer[func()]
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the realtime configuration adjusted by configure.
+func newEnvWith(t *testing.T, configure func(*Config)) *env {
 	t.Helper()
 	db := sqlite.NewDB(t.TempDir() + "/chat.db")
 	if err := db.Open(context.Background()); err != nil {
@@ -54,7 +57,7 @@ func newEnv(t *testing.T) *env {
 		e.users[name] = u
 	}
 	messages := sqlite.NewMessageService(db)
-	rt, err := New(Config{
+	cfg := Config{
 		Authenticate: func(r *http.Request) (*chat.User, error) {
 			if c, err := r.Cookie("sb_session"); err == nil {
 				_, ended := e.ended.Load("session-of-" + c.Value)
@@ -82,7 +85,11 @@ func newEnv(t *testing.T) *env {
 		Messages:     messages,
 		PingInterval: 200 * time.Millisecond,
 		PingTimeout:  200 * time.Millisecond,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	rt, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
