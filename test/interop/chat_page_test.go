@@ -340,12 +340,14 @@ func TestChatPageKeepsNamesAndMessagesApartInChromium(t *testing.T) {
 	n := startNode(t, "client.mjs")
 	m := openSock(t, n, "mallory", p, mallory, nil)
 	m.connected(t)
-	c.waitItem("alice", name+" has joined the chat.")
+	// The name is followed by the username, which is not the name here.
+	const shown = name + " @mallory"
+	c.waitItem("alice", shown+" has joined the chat.")
 	m.send(t, "says hello").accepted(t, "mallory's message")
-	c.waitItem("alice", name+": says hello")
+	c.waitItem("alice", shown+": says hello")
 	long := strings.Repeat("W", 400)
 	m.send(t, long).accepted(t, "mallory's long word")
-	c.waitItem("alice", name+": "+long)
+	c.waitItem("alice", shown+": "+long)
 
 	// The characters of each item, left to right as drawn: the name, then
 	// ": says hello" and " has joined the chat." in reading order.
@@ -366,7 +368,7 @@ func TestChatPageKeepsNamesAndMessagesApartInChromium(t *testing.T) {
 		};
 		const item = (text) => [...document.querySelectorAll("#messages li")].find((li) => li.textContent === text);
 		const leftToRight = (li, ...at) => at.every((i, k) => k === 0 || charX(li, at[k - 1]) < charX(li, i));
-		const name = `+strconv.Quote(name)+`, l = document.getElementById("messages");
+		const name = `+strconv.Quote(shown)+`, l = document.getElementById("messages");
 		return {
 			message: leftToRight(item(name + ": says hello"), 0, name.length, name.length + 2, name.length + 11),
 			announcement: leftToRight(item(name + " has joined the chat."), 0, name.length + 1, name.length + 20),
@@ -376,6 +378,30 @@ func TestChatPageKeepsNamesAndMessagesApartInChromium(t *testing.T) {
 	if got != `{"message":true,"announcement":true,"wraps":true}` {
 		t.Errorf("alice's page with mallory's name %q: %s, want the name, then the rest in reading order, and no horizontal overflow", name, got)
 	}
+	c.noConsoleErrors()
+}
+
+// A display name is free text: a GitHub user may call themselves "alice".
+// The page then shows their unique username after it, so alice's readers
+// can tell her from the impostor; a name that is the username (accounts
+// with a password) shows alone.
+func TestChatPageTellsApartUsersWhoShareADisplayNameInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	accounts := register(t, p, "alice", "mallory")
+	alice, mallory := accounts[0], accounts[1]
+	linkGitHubName(t, p, mallory.Username, "alice")
+
+	c := startChrome(t, p)
+	c.openChat(p, alice, 900, 700)
+	c.send("alice", "hi, it's me")
+	c.waitItem("alice", "alice: hi, it's me")
+	n := startNode(t, "client.mjs")
+	m := openSock(t, n, "mallory", p, mallory, nil)
+	m.connected(t)
+	c.waitItem("alice", "alice @mallory has joined the chat.")
+	m.send(t, "no, I am alice").accepted(t, "mallory's message")
+	c.waitItem("alice", "alice @mallory: no, I am alice")
 	c.noConsoleErrors()
 }
 

@@ -122,6 +122,20 @@
     return el;
   }
 
+  // Who wrote or did something: the display name and, when that is not the
+  // username (a GitHub name), "@username" after it. A display name is free
+  // text that anyone can give themselves, another user's name included; the
+  // username is unique.
+  function author(data) {
+    const name = displayName(data);
+    const el = isolated(name, 'author');
+    const username = data.username ? String(data.username) : '';
+    if (username && username !== name) {
+      el.append(' ', isolated('@' + username, 'handle'));
+    }
+    return el;
+  }
+
   // What identifies a message, to recognise it when a history repeats it.
   function messageKey(data) {
     return JSON.stringify([data.at, data.username, data.message]);
@@ -135,7 +149,7 @@
       li.classList.add('mine');
     }
     li.dataset.key = messageKey(data);
-    li.append(isolated(displayName(data), 'author'), ': ', isolated(String(data.message), 'text'));
+    li.append(author(data), ': ', isolated(String(data.message), 'text'));
     const time = timeLabel(data.at);
     if (time) {
       li.dataset.time = time; // shown by CSS, not part of the text
@@ -144,10 +158,10 @@
   }
 
   // "NAME has joined the chat." and other announcements.
-  function announcementItem(name, text) {
+  function announcementItem(who, text) {
     const li = document.createElement('li');
     li.className = 'announcement';
-    li.append(isolated(name, 'author'), text);
+    li.append(author(who), text);
     return li;
   }
 
@@ -237,7 +251,7 @@
   socket.on('user', (data) => {
     delete byId('num-users').dataset.state;
     byId('num-users').textContent = data.currentUsers + ' users online';
-    const li = announcementItem(displayName(data), data.connected ? ' has joined the chat.' : ' has left the chat.');
+    const li = announcementItem(data, data.connected ? ' has joined the chat.' : ' has left the chat.');
     announcedSinceConnect.push(li);
     appendToMessages(li);
   });
