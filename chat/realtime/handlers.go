@@ -7,6 +7,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -24,6 +25,15 @@ func (rt *Server) register(io *socketio.Server) {
 		if err != nil {
 			return err
 		}
+		// One user cannot hold the server with endless tabs. A tab's place
+		// is given back when its socket ends, which ends ctx.
+		if !rt.takeTab(m.user.ID) {
+			return &socketio.ConnectError{
+				Message: fmt.Sprintf("Too many chat tabs open (%d at most): close one, then reload this page.", rt.maxTabs),
+				Data:    map[string]int{"limit": rt.maxTabs},
+			}
+		}
+		context.AfterFunc(ctx, func() { rt.giveBackTab(m.user.ID) })
 		socket.SetData(m)
 		return nil
 	})

@@ -48,6 +48,12 @@ type Config struct {
 	PingInterval time.Duration
 	PingTimeout  time.Duration
 
+	// MaxTabsPerUser is the most sockets (browser tabs) one user may have
+	// open at once: one more is refused with a connect_error saying so,
+	// which keeps a single account from holding the server's memory and
+	// file descriptors. 0 means DefaultMaxTabsPerUser; negative, no limit.
+	MaxTabsPerUser int
+
 	Logger *slog.Logger
 
 	// adapter replaces the in-memory adapter (tests: one that records
@@ -81,6 +87,39 @@ type Server struct {
 	// for that session's sockets, sees the count changed and checks again.
 	sessionsMu  sync.Mutex
 	sessionEnds uint64
+
+	// tabs counts each user's sockets, from their authentication until
+	// they end (see takeTab).
+	tabsMu  sync.Mutex
+	tabs    map[int64]int
+	maxTabs int // 0: no limit
+}
+
+// DefaultMaxTabsPerUser is the number of sockets one user may have open
+// when Config.MaxTabsPerUser is 0.
+const DefaultMaxTabsPerUser = 32
+
+// takeTab counts one more socket of the user, or reports false if the user
+// has as many as allowed.
+func (rt *Server) takeTab(userID int64) bool {
+	rt.tabsMu.Lock()
+	defer rt.tabsMu.Unlock()
+	if rt.maxTabs > 0 && rt.tabs[userID] >= rt.maxTabs {
+		return false
+	}
+	rt.tabs[userID]++
+	return true
+}
+
+// giveBackTab counts one socket of the user less.
+func (rt *Server) giveBackTab(userID int64) {
+	rt.tabsMu.Lock()
+	defer rt.tabsMu.Unlock()
+	if rt.tabs[userID] <= 1 {
+		delete(rt.tabs, userID)
+		return
+	}
+	rt.tabs[userID]--
 }
 
 // testHookBeforeHistory, if set, runs in a joining socket's connection
@@ -100,7 +139,13 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rt := &Server{cfg: cfg, log: log, presence: cfg.Presence, history: newHistory(cfg.Messages, chat.HistorySize)}
+	rt := &Server{cfg: cfg, log: log, presence: cfg.Presence, history: newHistory(cfg.Messages, chat.HistorySize), tabs: make(map[int64]int)}
+	switch {
+	case cfg.MaxTabsPerUser == 0:
+		rt.maxTabs = DefaultMaxTabsPerUser
+	case cfg.MaxTabsPerUser > 0:
+		rt.maxTabs = cfg.MaxTabsPerUser
+	}
 	check := cfg.CheckOrigin
 	rt.io = socketio.NewServer(&socketio.Options{
 		Engine: engineio.Options{

@@ -14,6 +14,7 @@ import (
 
 	"switchboard/chat"
 	"switchboard/chat/web"
+	"switchboard/internal/testclient"
 )
 
 func TestHomePageCarriesTheContractForms(t *testing.T) {
@@ -552,4 +553,27 @@ func TestRateLimitedLoginLogsOnlyExistingUsernames(t *testing.T) {
 	if strings.Contains(got, typedPassword) {
 		t.Errorf("the log keeps a username that names no account (perhaps a password):\n%s", got)
 	}
+}
+
+// --max-tabs reaches the sockets: with 1, a user's second tab is refused
+// with the reason, and another user still gets in.
+func TestMaxTabsLimitsEachUsersSockets(t *testing.T) {
+	m := MustRunMain(t, func(m *Main) { m.Config.MaxTabs = 1 })
+	gina, hank := newBrowser(t, m), newBrowser(t, m)
+	wantRedirect(t, gina.register("gina", "gina's password"), "/chat")
+	wantRedirect(t, hank.register("hank", "hank's password"), "/chat")
+	openChatSocket(t, m, gina)
+
+	h := http.Header{}
+	h.Set("Cookie", web.SessionCookie+"="+gina.cookie(web.SessionCookie).Value)
+	c, err := testclient.DialHeader(t, testclient.WSURL(m.URL())+"/socket.io/?EIO=4&transport=websocket", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ReadText()
+	c.Text("40")
+	if msg := c.ReadSkippingPongs(); !strings.HasPrefix(msg, `44{"message":"Too many chat tabs open (1 at most)`) {
+		t.Fatalf("gina's second tab got %q", msg)
+	}
+	openChatSocket(t, m, hank)
 }

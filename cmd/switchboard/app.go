@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -111,7 +112,9 @@ func NewMain() *Main {
 			Messages:     d.Messages,
 			PingInterval: m.Config.PingInterval,
 			PingTimeout:  m.Config.PingTimeout,
-			Logger:       d.Logger,
+			// The flag's 0 ("no limit") is the Config's negative.
+			MaxTabsPerUser: cmp.Or(m.Config.MaxTabs, -1),
+			Logger:         d.Logger,
 		})
 	}
 	return m

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/chat/realtime"
 	"switchboard/chat/web"
 )
 
@@ -32,6 +33,7 @@ type Config struct {
 	ShutdownDelay   time.Duration // serving on, /healthz 503, before the shutdown
 	PingInterval    time.Duration // Socket.IO heartbeat interval
 	PingTimeout     time.Duration // how long a silent client is kept after a ping
+	MaxTabs         int           // sockets one user may have open at once; 0: no limit
 
 	GitHub web.GitHubConfig // "Log in with GitHub"; off unless id and secret are set
 
@@ -54,6 +56,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 10 * time.Second,
 		PingInterval:    25 * time.Second,
 		PingTimeout:     20 * time.Second,
+		MaxTabs:         realtime.DefaultMaxTabsPerUser,
 	}
 }
 
@@ -107,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	positive("--ping-interval/PING_INTERVAL", c.PingInterval)
 	positive("--ping-timeout/PING_TIMEOUT", c.PingTimeout)
+	if c.MaxTabs < 0 {
+		bad("--max-tabs/MAX_TABS", "%d: must not be negative (0 means no limit)", c.MaxTabs)
+	}
 	for _, o := range c.AllowedOrigins {
 		if _, err := web.NormalizeOrigin(o); err != nil && o != "*" {
 			bad("--allowed-origins/ALLOWED_ORIGINS", "%q: %v", o, err)
@@ -169,6 +175,7 @@ func defineFlags(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", c.ShutdownDelay, "on SIGINT/SIGTERM, keep serving this long with GET /healthz answering 503,\nso a load balancer stops sending traffic first [env SHUTDOWN_DELAY]")
 	fs.DurationVar(&c.PingInterval, "ping-interval", c.PingInterval, "Socket.IO heartbeat: time between server pings [env PING_INTERVAL]")
 	fs.DurationVar(&c.PingTimeout, "ping-timeout", c.PingTimeout, "Socket.IO heartbeat: a client silent this long after a ping is counted out\n(a lost network leaves after ping-interval + ping-timeout) [env PING_TIMEOUT]")
+	fs.IntVar(&c.MaxTabs, "max-tabs", c.MaxTabs, "the most chat sockets (browser tabs) one user may have open at once; one more is\nrefused with a message saying so; 0 for no limit [env MAX_TABS]")
 	fs.StringVar(&c.GitHub.RedirectURL, "github-callback-url", c.GitHub.RedirectURL, "GitHub OAuth callback `URL` registered with GitHub;\ndefault: derived from each request's host [env GITHUB_CALLBACK_URL]")
 	fs.StringVar(&c.GitHub.AuthURL, "github-auth-url", c.GitHub.AuthURL, "GitHub OAuth authorize `URL` (default GitHub's) [env GITHUB_AUTH_URL]")
 	fs.StringVar(&c.GitHub.TokenURL, "github-token-url", c.GitHub.TokenURL, "GitHub OAuth token `URL` (default GitHub's) [env GITHUB_TOKEN_URL]")
@@ -262,6 +269,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	duration("SHUTDOWN_DELAY", &c.ShutdownDelay)
 	duration("PING_INTERVAL", &c.PingInterval)
 	duration("PING_TIMEOUT", &c.PingTimeout)
+	if v := getenv("MAX_TABS"); v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("MAX_TABS: %q is not a number", v))
+		}
+		c.MaxTabs = n
+	}
 	str("GITHUB_CLIENT_ID", &c.GitHub.ClientID)
 	str("GITHUB_CLIENT_SECRET", &c.GitHub.ClientSecret)
 	str("GITHUB_CALLBACK_URL", &c.GitHub.RedirectURL)

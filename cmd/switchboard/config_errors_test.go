@@ -45,6 +45,8 @@ func TestBadConfigurationExitsNamingTheSetting(t *testing.T) {
 		{"zero ping interval", []string{"--ping-interval=0s"}, nil, "--ping-interval"},
 		{"negative ping timeout", nil, map[string]string{"PING_TIMEOUT": "-5s"}, "PING_TIMEOUT"},
 		{"bad duration flag", []string{"--ping-timeout", "soon"}, nil, "-ping-timeout"},
+		{"negative tab limit", []string{"--max-tabs=-1"}, nil, "--max-tabs"},
+		{"tab limit not a number", nil, map[string]string{"MAX_TABS": "many"}, "MAX_TABS"},
 		{"unknown flag", []string{"--bogus"}, nil, "-bogus"},
 		{"bad origin", nil, map[string]string{"ALLOWED_ORIGINS": "example.com"}, "ALLOWED_ORIGINS"},
 		{"GitHub id without secret", nil, map[string]string{"GITHUB_CLIENT_ID": "id"}, "GITHUB_CLIENT_SECRET"},

@@ -44,6 +44,7 @@ func TestConfigEnvironmentOverridesDefaults(t *testing.T) {
 		"SESSION_TTL":          "2h",
 		"SHUTDOWN_TIMEOUT":     "3s",
 		"SHUTDOWN_DELAY":       "4s",
+		"MAX_TABS":             "5",
 		"GITHUB_CLIENT_ID":     "id",
 		"GITHUB_CLIENT_SECRET": "secret",
 		"GITHUB_CALLBACK_URL":  "https://chat.example/auth/github/callback",
@@ -62,6 +63,7 @@ func TestConfigEnvironmentOverridesDefaults(t *testing.T) {
 	want.SessionTTL = 2 * time.Hour
 	want.ShutdownTimeout = 3 * time.Second
 	want.ShutdownDelay = 4 * time.Second
+	want.MaxTabs = 5
 	want.GitHub.ClientID = "id"
 	want.GitHub.ClientSecret = "secret"
 	want.GitHub.RedirectURL = "https://chat.example/auth/github/callback"
@@ -80,7 +82,9 @@ func TestConfigFlagsOverrideEnvironment(t *testing.T) {
 		"--fcc-testing=false",
 		"-log-level", "warn",
 		"--allowed-origins", "https://c.example",
+		"--max-tabs", "0",
 	}, env(map[string]string{
+		"MAX_TABS":        "5",
 		"PORT":            "8080",
 		"DATABASE":        "/data/env.db",
 		"FCC_TESTING":     "1",
@@ -91,7 +95,7 @@ func TestConfigFlagsOverrideEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:9000" || cfg.DBPath != "/tmp/flag.db" || cfg.FCCTesting ||
-		cfg.LogLevel != slog.LevelWarn || !reflect.DeepEqual(cfg.AllowedOrigins, []string{"https://c.example"}) {
+		cfg.LogLevel != slog.LevelWarn || !reflect.DeepEqual(cfg.AllowedOrigins, []string{"https://c.example"}) || cfg.MaxTabs != 0 {
 		t.Errorf("flags did not win: %+v", cfg)
 	}
 	// Settings no flag names keep their environment value.
@@ -141,6 +145,7 @@ func TestHelpDocumentsEverySetting(t *testing.T) {
 		"-session-ttl", "SESSION_TTL",
 		"-shutdown-timeout", "SHUTDOWN_TIMEOUT",
 		"-shutdown-delay", "SHUTDOWN_DELAY",
+		"-max-tabs", "MAX_TABS",
 		"GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET",
 		"-github-callback-url", "GITHUB_CALLBACK_URL",
 		"-github-auth-url", "-github-token-url", "-github-api-url",
