@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"switchboard/chat"
-	"switchboard/chat/sqlite"
 	"switchboard/internal/testclient"
 	"switchboard/socketio"
 )
@@ -36,36 +35,18 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// startLogged serves a realtime server with authenticate, on a real SQLite
-// store, logging at debug level into the returned buffer.
+// startLogged serves a realtime server (newEnv's, but for authenticate
+// and an origin check that refuses any Origin), logging at debug level
+// into the returned buffer.
 func startLogged(t *testing.T, authenticate func(*http.Request) (*chat.User, error)) (*httptest.Server, *logBuffer) {
 	t.Helper()
-	db := sqlite.NewDB(t.TempDir() + "/chat.db")
-	if err := db.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	messages := sqlite.NewMessageService(db)
 	logs := &logBuffer{}
-	rt, err := New(Config{
-		Authenticate: authenticate,
-		CheckOrigin:  func(r *http.Request) bool { return r.Header.Get("Origin") == "" },
-		Presence:     chat.NewPresence(),
-		Poster:       chat.NewPoster(messages, time.Now),
-		Messages:     messages,
-		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	e := newEnvWith(t, func(c *Config) {
+		c.Authenticate = authenticate
+		c.CheckOrigin = func(r *http.Request) bool { return r.Header.Get("Origin") == "" }
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(rt)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = rt.Shutdown(ctx)
-		ts.Close()
-	})
-	return ts, logs
+	return e.http, logs
 }
 
 // A tab closed while its session cookie is being looked up stops the
