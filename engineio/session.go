@@ -264,6 +264,11 @@ func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet,
 	b64 := s.wsB64.Load()
 	var arr [4][]byte
 	frames := arr[:0]
+	var pooled *[][]byte
+	if len(packets) > len(arr) { // several events at once (EmitMany): no allocation per recipient
+		pooled = framePool.Get().(*[][]byte)
+		frames = (*pooled)[:0]
+	}
 	for _, p := range packets {
 		frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate, b64))
 	}
@@ -276,11 +281,20 @@ func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet,
 	} else {
 		err = conn.Send(opts&Deferred == 0, frames...)
 	}
+	if pooled != nil { // the connection's queue has copied the list
+		clear(frames)
+		*pooled = frames[:0]
+		framePool.Put(pooled)
+	}
 	if errors.Is(err, wsconn.ErrClosed) || errors.Is(err, wsconn.ErrSlowConsumer) {
 		return ErrSessionClosed // a full queue closed it (ReasonTransportError)
 	}
 	return err
 }
+
+// framePool holds the frame lists of sends of more packets than sendWS
+// keeps on its stack; the connection's queue copies them.
+var framePool = sync.Pool{New: func() any { return new([][]byte) }}
 
 func (s *Session) wakePollLocked() {
 	if s.polling {

@@ -101,6 +101,8 @@
 //   - socket.to(room).emit (the room but the sender) → [Socket.To](room).Emit;
 //     socket.broadcast.emit → [Socket.Broadcast]().Emit; socket.except(room) → [Socket.Except]
 //   - io.emit → [Server.Emit]; io.to(room).emit, io.in, io.except → [Server.To](room).Emit, In, Except
+//   - several io.emit (or io.to(room).emit) in a row → [Server.EmitMany] ([BroadcastOperator.EmitMany]):
+//     one selection and one write per recipient for all of them
 //   - io.timeout(ms).emitWithAck("event") → io.Timeout(d).EmitWithAck(ctx, "event"):
 //     the acknowledgements received, and an error wrapping ErrAckTimeout if some are missing
 //   - io.local / io.volatile → [Server.Local] / [Server.Volatile]

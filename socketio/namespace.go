@@ -201,6 +201,11 @@ func (n *Namespace) op() BroadcastOperator { return BroadcastOperator{nsp: n} }
 // see BroadcastOperator.Emit.
 func (n *Namespace) Emit(event string, args ...any) error { return n.op().Emit(event, args...) }
 
+// EmitMany sends several events, in order, to every socket of the
+// namespace (Node's nsp.emit several times in a row); see
+// BroadcastOperator.EmitMany.
+func (n *Namespace) EmitMany(msgs ...Message) error { return n.op().EmitMany(msgs...) }
+
 // EmitWithAck sends an event to every socket and collects their
 // acknowledgements; see BroadcastOperator.EmitWithAck.
 func (n *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
@@ -287,10 +292,17 @@ func releaseList(list *[]*Socket) {
 	}
 }
 
-// Deliver implements adapter.Namespace: p is encoded once and the same
-// Engine.IO packets go to every recipient.
-func (n *Namespace) Deliver(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags) {
-	pkts := encode(p)
+// Deliver implements adapter.Namespace: each packet is encoded once and the
+// same Engine.IO packets go to every recipient, all of them in one Send.
+func (n *Namespace) Deliver(ps []*parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags) {
+	var pkts []*engineio.Packet
+	if len(ps) == 1 {
+		pkts = encode(ps[0])
+	} else {
+		for _, p := range ps {
+			pkts = append(pkts, encode(p)...)
+		}
+	}
 	var opts engineio.SendOptions
 	if flags.Volatile {
 		opts |= engineio.Volatile

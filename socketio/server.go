@@ -223,6 +223,11 @@ func (srv *Server) On(event string, h EventHandler) { srv.main.On(event, h) }
 // io.emit); see BroadcastOperator.Emit.
 func (srv *Server) Emit(event string, args ...any) error { return srv.main.Emit(event, args...) }
 
+// EmitMany sends several events, in order, to every socket of the main
+// namespace (Node's io.emit several times in a row); see
+// BroadcastOperator.EmitMany.
+func (srv *Server) EmitMany(msgs ...Message) error { return srv.main.EmitMany(msgs...) }
+
 // To selects sockets of the main namespace by room.
 func (srv *Server) To(rooms ...string) BroadcastOperator { return srv.main.To(rooms...) }
 

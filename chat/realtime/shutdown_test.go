@@ -185,23 +185,26 @@ type recordingNamespace struct {
 	r *recordingAdapter
 }
 
-func (a recordingNamespace) Broadcast(p *parser.Packet, opts adapter.BroadcastOptions) error {
-	var args []json.RawMessage
-	if err := json.Unmarshal(p.Data, &args); err == nil && len(args) == 2 {
-		b := broadcast{arg: string(args[1]), opts: opts}
-		_ = json.Unmarshal(args[0], &b.event)
-		b.local, _ = a.Adapter.FetchSockets(context.Background(), opts)
-		a.r.mu.Lock()
-		if a.r.recording {
-			a.r.sent = append(a.r.sent, b)
-			if a.r.release != nil {
-				close(a.r.release)
-				a.r.release = nil
+func (a recordingNamespace) Broadcast(ps []*parser.Packet, opts adapter.BroadcastOptions) error {
+	// A cluster adapter carries each packet to the other servers.
+	for _, p := range ps {
+		var args []json.RawMessage
+		if err := json.Unmarshal(p.Data, &args); err == nil && len(args) == 2 {
+			b := broadcast{arg: string(args[1]), opts: opts}
+			_ = json.Unmarshal(args[0], &b.event)
+			b.local, _ = a.Adapter.FetchSockets(context.Background(), opts)
+			a.r.mu.Lock()
+			if a.r.recording {
+				a.r.sent = append(a.r.sent, b)
+				if a.r.release != nil {
+					close(a.r.release)
+					a.r.release = nil
+				}
 			}
+			a.r.mu.Unlock()
 		}
-		a.r.mu.Unlock()
 	}
-	return a.Adapter.Broadcast(p, opts)
+	return a.Adapter.Broadcast(ps, opts)
 }
 
 func (a recordingNamespace) DelAll(id adapter.SocketID) {

@@ -61,9 +61,12 @@ type AckFunc func(id SocketID, ack *parser.Packet)
 type Namespace interface {
 	// Name returns the namespace name ("/", "/chat").
 	Name() string
-	// Deliver sends p to the given local sockets; it encodes p once. It must
-	// not block on the network.
-	Deliver(p *parser.Packet, ids []SocketID, flags BroadcastFlags)
+	// Deliver sends the packets, in order, to the given local sockets; it
+	// encodes each once, and a socket gets either all of them or none (it
+	// disconnected, or Flags.Volatile and it could not take them at once),
+	// queued in one step so that no other packet comes between them. It
+	// must not block on the network.
+	Deliver(ps []*parser.Packet, ids []SocketID, flags BroadcastFlags)
 	// DeliverWithAck gives p (which carries an ack id) to the given local
 	// sockets and routes each one's acknowledgement to onAck. It returns how
 	// many sockets it gave p to: ids of sockets that are gone or disconnecting
@@ -95,8 +98,13 @@ type Adapter interface {
 	SocketRooms(id SocketID) []Room
 	// Sockets returns the ids of the sockets in any of rooms (all when empty).
 	Sockets(ctx context.Context, rooms []Room) ([]SocketID, error)
-	// Broadcast sends p to the selected sockets.
-	Broadcast(p *parser.Packet, opts BroadcastOptions) error
+	// Broadcast sends the packets, in order, to the selected sockets (one
+	// packet for Emit, several for EmitMany): the recipients are selected
+	// once for all of them, and each gets all of them or none (see
+	// Namespace.Deliver). A cluster adapter publishes them to the other
+	// nodes in the same order, one message per packet as Node's wire
+	// carries them (there, each packet is delivered on its own).
+	Broadcast(ps []*parser.Packet, opts BroadcastOptions) error
 	// BroadcastWithAck sends p to the selected sockets, asking for their
 	// acknowledgements. Each node delivers p under an ack id of its own
 	// namespace (Namespace.NextAckID), whatever id p carries (none from

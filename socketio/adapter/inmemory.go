@@ -197,11 +197,14 @@ func (a *InMemory) release(p *[]SocketID) {
 	a.idsPool.Put(p)
 }
 
-// Broadcast implements Adapter.
-func (a *InMemory) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
+// Broadcast implements Adapter: one selection, one Deliver.
+func (a *InMemory) Broadcast(ps []*parser.Packet, opts BroadcastOptions) error {
+	if len(ps) == 0 {
+		return nil
+	}
 	ids := a.selected(opts)
 	if len(*ids) > 0 {
-		a.nsp.Deliver(p, *ids, opts.Flags)
+		a.nsp.Deliver(ps, *ids, opts.Flags)
 	}
 	a.release(ids)
 	return nil

@@ -17,22 +17,24 @@ type fakeNamespace struct {
 	disconnected []SocketID
 	closeConn    bool
 	ackIDs       atomic.Int64
-	ackedIDs     []int64 // the ids of the packets given to DeliverWithAck
+	ackedIDs     []int64            // the ids of the packets given to DeliverWithAck
+	deliveries   [][]*parser.Packet // the packets of each Deliver call
 }
 
 func (f *fakeNamespace) Name() string { return "/" }
 
-func (f *fakeNamespace) Deliver(p *parser.Packet, ids []SocketID, flags BroadcastFlags) {
+func (f *fakeNamespace) Deliver(ps []*parser.Packet, ids []SocketID, flags BroadcastFlags) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.delivered = append(f.delivered, ids...)
+	f.deliveries = append(f.deliveries, ps)
 }
 
 func (f *fakeNamespace) DeliverWithAck(p *parser.Packet, ids []SocketID, flags BroadcastFlags, onAck AckFunc) int {
 	f.mu.Lock()
 	f.ackedIDs = append(f.ackedIDs, p.ID)
 	f.mu.Unlock()
-	f.Deliver(p, ids, flags)
+	f.Deliver([]*parser.Packet{p}, ids, flags)
 	for _, id := range ids {
 		onAck(id, &parser.Packet{Type: parser.Ack, Data: []byte(`["ok"]`)})
 	}
@@ -90,7 +92,7 @@ func TestBroadcastSelectsRecipientsByRoomsAndExcept(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ns, a := setup()
-			if err := a.Broadcast(&parser.Packet{Type: parser.Event}, tc.opts); err != nil {
+			if err := a.Broadcast([]*parser.Packet{{Type: parser.Event}}, tc.opts); err != nil {
 				t.Fatal(err)
 			}
 			if got := ns.take(); !slices.Equal(got, tc.want) {
@@ -118,12 +120,12 @@ func TestSocketRoomsListTheOwnRoomFirst(t *testing.T) {
 func TestLeavingRoomsAndDisconnecting(t *testing.T) {
 	ns, a := setup()
 	a.Del("a", "red")
-	_ = a.Broadcast(&parser.Packet{}, BroadcastOptions{Rooms: []Room{"red"}})
+	_ = a.Broadcast([]*parser.Packet{{}}, BroadcastOptions{Rooms: []Room{"red"}})
 	if got := ns.take(); !slices.Equal(got, []SocketID{"b"}) {
 		t.Fatalf("after leave: %v", got)
 	}
 	a.DelAll("b")
-	_ = a.Broadcast(&parser.Packet{}, BroadcastOptions{})
+	_ = a.Broadcast([]*parser.Packet{{}}, BroadcastOptions{})
 	if got := ns.take(); !slices.Equal(got, []SocketID{"a", "c"}) {
 		t.Fatalf("after DelAll: %v", got)
 	}
@@ -182,7 +184,7 @@ func TestConcurrentUseIsSafe(t *testing.T) {
 			for i := 0; i < 500; i++ {
 				id := SocketID(rune('d' + g))
 				a.AddAll(id, []Room{id, "room"})
-				_ = a.Broadcast(&parser.Packet{}, BroadcastOptions{Rooms: []Room{"room"}})
+				_ = a.Broadcast([]*parser.Packet{{}}, BroadcastOptions{Rooms: []Room{"room"}})
 				a.DelAll(id)
 			}
 		}(g)
@@ -253,5 +255,26 @@ func TestBroadcastWithAckDeliversUnderAnIDOfTheNamespace(t *testing.T) {
 	}
 	if p.ID != 3 || !p.HasID {
 		t.Fatalf("the caller's packet was modified: id %d", p.ID)
+	}
+}
+
+func TestBroadcastOfSeveralPacketsSelectsOnceAndDeliversThemTogether(t *testing.T) {
+	ns, a := setup()
+	first := &parser.Packet{Type: parser.Event, Data: []byte(`["first"]`)}
+	second := &parser.Packet{Type: parser.Event, Data: []byte(`["second"]`)}
+	if err := a.Broadcast([]*parser.Packet{first, second}, BroadcastOptions{Rooms: []Room{"red"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ns.deliveries) != 1 || !slices.Equal(ns.deliveries[0], []*parser.Packet{first, second}) {
+		t.Fatalf("deliveries %v, want one of both packets in order", ns.deliveries)
+	}
+	if got := ns.take(); !slices.Equal(got, []SocketID{"a", "b"}) {
+		t.Fatalf("delivered to %v", got)
+	}
+	if err := a.Broadcast(nil, BroadcastOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ns.deliveries) != 1 {
+		t.Fatalf("a broadcast of no packets delivered: %v", ns.deliveries)
 	}
 }
