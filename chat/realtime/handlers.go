@@ -52,22 +52,31 @@ func (rt *Server) register(io *socketio.Server) {
 
 		// currentUsers counts distinct users with at least one live
 		// connection: a second tab of the same user changes nothing.
-		// The change and its announcement happen under one lock, so that
-		// announcements go out in the order of the changes. The socket
-		// hears the departures announced while its server shuts down (from
-		// other servers of a cluster) unless that server is its own.
+		// The change and its announcement are queued under one lock, so
+		// that announcements go out in the order of the changes; those of
+		// users joining and leaving at the same time go out together, in
+		// one io.EmitMany (see announce.go: the announcement's Emit
+		// collects the events, announced sends them). The socket hears the
+		// departures announced while its server shuts down (from other
+		// servers of a cluster) unless that server is its own.
 		rt.announceMu.Lock()
 		if !rt.closing {
 			socket.Join(presenceRoom)
 		}
 		first, currentUsers := rt.presence.Connect(socket.ID(), user.ID)
+		var joined *announcement
 		if first {
-			io.Emit("user count", currentUsers)
-			io.Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: true})
+			joined = rt.announce(everyone, func(io *announcement) {
+				io.Emit("user count", currentUsers)
+				io.Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: true})
+			})
 		} else {
-			socket.Emit("user count", currentUsers)
+			joined = rt.announce(onlySocket(socket), func(socket *announcement) {
+				socket.Emit("user count", currentUsers)
+			})
 		}
 		rt.announceMu.Unlock()
+		rt.announced(joined) // before the history
 		if hook := testHookBeforeHistory.Load(); hook != nil {
 			(*hook)()
 		}
@@ -110,20 +119,23 @@ func (rt *Server) register(io *socketio.Server) {
 		// closed tab, a lost network (ping timeout), a kick, a shutdown.
 		socket.On("disconnect", func(socket *socketio.Socket, e *socketio.Event) {
 			rt.announceMu.Lock()
-			defer rt.announceMu.Unlock()
 			_, last, currentUsers := rt.presence.Disconnect(socket.ID())
 			if !last {
+				rt.announceMu.Unlock()
 				return
 			}
+			to := everyone
 			if rt.closing {
 				// This server is disconnecting all its sockets: only those
 				// that stay (on the other servers of a cluster) are told.
-				io.To(presenceRoom).Emit("user count", currentUsers)
-				io.To(presenceRoom).Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: false})
-				return
+				to = inRoom(presenceRoom)
 			}
-			io.Emit("user count", currentUsers)
-			io.Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: false})
+			left := rt.announce(to, func(io *announcement) {
+				io.Emit("user count", currentUsers)
+				io.Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: false})
+			})
+			rt.announceMu.Unlock()
+			rt.announced(left)
 		})
 	})
 }

@@ -76,6 +76,11 @@ type Server struct {
 	// closing is set, under announceMu, when Shutdown begins: from then
 	// on departures are announced only to the sockets that stay.
 	closing bool
+	// pending holds the announcements not sent yet, in change order, and
+	// announcing tells whether one of their owners has the turn to send
+	// (see announce.go); both under announceMu.
+	pending    []*announcement
+	announcing bool
 	// postMu makes storing a message, broadcasting it and adding it to the
 	// cached history one step, so that all three agree on the order of
 	// messages posted at the same time.
