@@ -15,6 +15,13 @@ import (
 type Batch struct {
 	srv   *Server
 	conns []*wsconn.Conn
+	// group is the packets of the Sends of several packets at once (every
+	// recipient's, in a broadcast of several events), and joined their
+	// WebSocket frames joined into one buffer per kind of connection
+	// (compressed or not, base64 or not), built on first use: a recipient
+	// queues one buffer, so the writer sends it as one iovec.
+	group  []*Packet
+	joined [4][]byte
 }
 
 var batches = sync.Pool{New: func() any { return new(Batch) }}
@@ -46,11 +53,44 @@ func (b *Batch) add(c *wsconn.Conn) {
 	}
 }
 
+// joinedFrames returns the frames of packets for conn, joined into one
+// buffer shared by every recipient of the same kind.
+func (b *Batch) joinedFrames(packets []*Packet, conn *wsconn.Conn, d *PerMessageDeflate, b64 bool) []byte {
+	if len(b.group) != len(packets) || &b.group[0] != &packets[0] {
+		b.group = packets
+		clear(b.joined[:])
+	}
+	kind := 0
+	if d != nil && conn.Compressed() {
+		kind |= 1
+	}
+	if b64 {
+		kind |= 2
+	}
+	if b.joined[kind] == nil {
+		var frames [][]byte
+		n := 0
+		for _, p := range packets {
+			f := p.wsFrameFor(conn, d, b64)
+			frames = append(frames, f)
+			n += len(f)
+		}
+		joined := make([]byte, 0, n)
+		for _, f := range frames {
+			joined = append(joined, f...)
+		}
+		b.joined[kind] = joined
+	}
+	return b.joined[kind]
+}
+
 // Flush starts the writes of every Send and releases the batch: do not use
 // it afterwards.
 func (b *Batch) Flush() {
 	b.srv.ws.Flush(b.conns)
 	clear(b.conns)
+	b.group = nil
+	clear(b.joined[:])
 	if cap(b.conns) > 1<<16 {
 		b.conns = nil
 	}

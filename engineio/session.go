@@ -265,12 +265,17 @@ func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet,
 	var arr [4][]byte
 	frames := arr[:0]
 	var pooled *[][]byte
-	if len(packets) > len(arr) { // several events at once (EmitMany): no allocation per recipient
+	switch {
+	case b != nil && len(packets) > 1: // a broadcast of several packets: one shared buffer
+		frames = append(frames, b.joinedFrames(packets, conn, s.srv.cfg.PerMessageDeflate, b64))
+	case len(packets) > len(arr): // no allocation per call
 		pooled = framePool.Get().(*[][]byte)
 		frames = (*pooled)[:0]
-	}
-	for _, p := range packets {
-		frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate, b64))
+		fallthrough
+	default:
+		for _, p := range packets {
+			frames = append(frames, p.wsFrameFor(conn, s.srv.cfg.PerMessageDeflate, b64))
+		}
 	}
 	var err error
 	if b != nil {
