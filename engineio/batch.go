@@ -34,7 +34,10 @@ func (srv *Server) NewBatch() *Batch {
 }
 
 // Send queues packets for s like Session.Send with Deferred; the write
-// starts at Flush.
+// starts at Flush. Several packets sent to many sessions are best given as
+// the same slice each time, unmodified: their WebSocket frames are then
+// joined once into one buffer that every such recipient queues (one iovec
+// per recipient).
 func (b *Batch) Send(s *Session, opts SendOptions, packets ...*Packet) error {
 	return s.send(opts|Deferred, packets, b)
 }

@@ -118,3 +118,89 @@ func TestJoinsDuringAnAnnouncementAreAnnouncedTogetherInOrder(t *testing.T) {
 		}
 	}
 }
+
+// waitFor polls cond until it holds, failing the test after 5 s with what.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// Joins and leaves queued while an announcement is being sent go out in
+// change order; a second tab's own count, which only that tab hears, ends
+// a batch and is sent between the announcements around it.
+func TestJoinsLeavesAndASecondTabQueuedMeanwhileKeepTheirOrder(t *testing.T) {
+	rec := &batchRecorder{held: make(chan struct{}), release: make(chan struct{})}
+	e := newEnvWith(t, func(c *Config) { c.adapter = rec.factory })
+	defer func() {
+		if !rec.released {
+			close(rec.release)
+		}
+	}()
+	for _, name := range []string{"user0", "user1", "user2"} {
+		e.addUser(name)
+	}
+	bob := e.open("bob")
+	bob.settle(1)
+	rec.mu.Lock()
+	rec.armed, rec.calls = true, nil
+	rec.mu.Unlock()
+	user0 := e.open("user0")
+	<-rec.held // user0's announcement is being sent
+
+	count := e.rt.presence.Count
+	user1 := e.open("user1")
+	waitFor(t, "user1's join", func() bool { return count() == 3 })
+	second := e.open("user0")
+	waitFor(t, "user0's second tab", func() bool { return e.rt.presence.Connections(e.users["user0"].ID) == 2 })
+	user2 := e.open("user2")
+	waitFor(t, "user2's join", func() bool { return count() == 4 })
+	bob.Close()
+	waitFor(t, "bob's departure", func() bool { return count() == 3 })
+	rec.released = true
+	close(rec.release)
+
+	user := func(name string, n int, connected bool) string {
+		b, _ := json.Marshal(userEvent{Username: name, Name: name, CurrentUsers: n, Connected: connected})
+		return "user " + string(b)
+	}
+	want := [][]string{
+		{"user count 2", user("user0", 2, true)},
+		{"user count 3", user("user1", 3, true)},
+		// here the second tab's "user count 3", to that tab alone
+		{"user count 4", user("user2", 4, true), "user count 3", user("bob", 3, false)},
+	}
+	for _, tb := range []*tab{user0, user1, user2} {
+		tb.expect("chat history")
+	}
+	// The second tab, connected before the held broadcast selected its
+	// recipients, hears everything from user0's join on, its own count in
+	// its place.
+	var heard []string
+	for len(heard) < 9 {
+		name, arg := second.event()
+		switch name {
+		case "user count":
+			heard = append(heard, "user count "+arg)
+		case "user":
+			heard = append(heard, "user "+arg)
+		}
+	}
+	wantHeard := slices.Concat(want[0], want[1], []string{"user count 3"}, want[2])
+	if !slices.Equal(heard, wantHeard) {
+		t.Fatalf("the second tab heard\n%q\nwant\n%q", heard, wantHeard)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.calls) != len(want) {
+		t.Fatalf("broadcasts %q, want %q", rec.calls, want)
+	}
+	for i := range want {
+		if !slices.Equal(rec.calls[i], want[i]) {
+			t.Fatalf("broadcast %d: %q, want %q", i, rec.calls[i], want[i])
+		}
+	}
+}
