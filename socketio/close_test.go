@@ -3,8 +3,11 @@ package socketio
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
+
+	"switchboard/socketio/adapter"
 )
 
 // A second Close (a deferred one, or a signal handler's, with a longer
@@ -80,5 +83,26 @@ func TestOperationsAfterCloseReturnErrServerClosed(t *testing.T) {
 		if err := op(); !errors.Is(err, ErrServerClosed) {
 			t.Errorf("%s after Close: %v, want ErrServerClosed", name, err)
 		}
+	}
+}
+
+// The methods adapters use to reach local sockets (adapter.Namespace) are
+// not the application's: the public Namespace does not carry them, and
+// its adapter gets a view that does.
+func TestNamespaceAPIKeepsAdapterMethodsOut(t *testing.T) {
+	nt := reflect.TypeOf(&Namespace{})
+	for _, name := range []string{"Deliver", "DeliverWithAck", "Disconnect", "SocketInfo", "NextAckID"} {
+		if _, ok := nt.MethodByName(name); ok {
+			t.Errorf("Namespace.%s is exported: it is for adapters", name)
+		}
+	}
+	var got adapter.Namespace
+	io := NewServer(&Options{Adapter: func(nsp adapter.Namespace) adapter.Adapter {
+		got = nsp
+		return adapter.NewInMemory(nsp)
+	}})
+	defer io.Close(context.Background())
+	if got == nil || got.Name() != "/" {
+		t.Fatalf("the adapter of / was given %v", got)
 	}
 }

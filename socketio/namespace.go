@@ -28,10 +28,6 @@ type Middleware func(ctx context.Context, s *Socket) error
 // (Node's io.of(name)): its own middlewares, handlers, rooms and sockets.
 // Get one with Server.Of, or from a ParentNamespace for dynamic ones. It is
 // safe for concurrent use.
-//
-// Deliver, DeliverWithAck, Disconnect and SocketInfo implement
-// adapter.Namespace, for adapters; applications use Emit, To and
-// DisconnectSockets.
 type Namespace struct {
 	name    string
 	srv     *Server
@@ -49,7 +45,7 @@ type Namespace struct {
 
 func newNamespace(srv *Server, name string) *Namespace {
 	n := &Namespace{name: name, srv: srv, sockets: make(map[string]*Socket)}
-	n.adapter = srv.adapterFactory(n)
+	n.adapter = srv.adapterFactory(local{n})
 	return n
 }
 
@@ -260,9 +256,37 @@ func (n *Namespace) ServerSideEmit(ctx context.Context, event string, args ...an
 	return n.adapter.ServerSideEmit(ctx, p)
 }
 
-// adapter.Namespace implementation: how the adapter reaches local sockets.
+// local is what an adapter sees of its namespace (adapter.Namespace): how it
+// reaches the local sockets. It is not the Namespace itself, so that these
+// methods, for adapters only, stay out of the application's API.
+type local struct{ n *Namespace }
 
-var _ adapter.Namespace = (*Namespace)(nil)
+var _ adapter.Namespace = local{}
+
+// Name implements adapter.Namespace.
+func (l local) Name() string { return l.n.name }
+
+// Deliver implements adapter.Namespace.
+func (l local) Deliver(ps []*parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags) {
+	l.n.deliver(ps, ids, flags)
+}
+
+// DeliverWithAck implements adapter.Namespace.
+func (l local) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) int {
+	return l.n.deliverWithAck(p, ids, flags, onAck)
+}
+
+// Disconnect implements adapter.Namespace.
+func (l local) Disconnect(ids []adapter.SocketID, close bool) { l.n.disconnectIDs(ids, close) }
+
+// SocketInfo implements adapter.Namespace.
+func (l local) SocketInfo(id adapter.SocketID) (adapter.SocketInfo, bool) { return l.n.socketInfo(id) }
+
+// NextAckID implements adapter.Namespace: a fresh acknowledgement id of the
+// namespace, from the counter its sockets' EmitWithAck use, for a packet an
+// adapter gives to DeliverWithAck (one from another node of a cluster
+// carries that node's id, which a local socket may be waiting on).
+func (l local) NextAckID() int64 { return l.n.nextAckID() }
 
 var socketLists = sync.Pool{New: func() any { return new([]*Socket) }}
 
@@ -292,9 +316,9 @@ func releaseList(list *[]*Socket) {
 	}
 }
 
-// Deliver implements adapter.Namespace: each packet is encoded once and the
-// same Engine.IO packets go to every recipient, all of them in one Send.
-func (n *Namespace) Deliver(ps []*parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags) {
+// deliver is adapter.Namespace's Deliver: each packet is encoded once and
+// the same Engine.IO packets go to every recipient, all of them in one Send.
+func (n *Namespace) deliver(ps []*parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags) {
 	var pkts []*engineio.Packet
 	if len(ps) == 1 {
 		pkts = encode(ps[0])
@@ -316,9 +340,9 @@ func (n *Namespace) Deliver(ps []*parser.Packet, ids []adapter.SocketID, flags a
 	releaseList(list)
 }
 
-// DeliverWithAck implements adapter.Namespace: as Deliver, registering
-// onAck for each recipient's acknowledgement.
-func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) int {
+// deliverWithAck is adapter.Namespace's DeliverWithAck: as deliver,
+// registering onAck for each recipient's acknowledgement.
+func (n *Namespace) deliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) int {
 	pkts := encode(p)
 	var opts engineio.SendOptions
 	if flags.Volatile {
@@ -344,9 +368,9 @@ func (n *Namespace) DeliverWithAck(p *parser.Packet, ids []adapter.SocketID, fla
 	return sent
 }
 
-// Disconnect implements adapter.Namespace: Socket.Disconnect(close) for each
-// local socket of ids. Applications use DisconnectSockets.
-func (n *Namespace) Disconnect(ids []adapter.SocketID, close bool) {
+// disconnectIDs is adapter.Namespace's Disconnect: Socket.Disconnect(close)
+// for each local socket of ids.
+func (n *Namespace) disconnectIDs(ids []adapter.SocketID, close bool) {
 	list := n.collect(ids)
 	sockets := append([]*Socket(nil), *list...)
 	releaseList(list)
@@ -355,9 +379,9 @@ func (n *Namespace) Disconnect(ids []adapter.SocketID, close bool) {
 	}
 }
 
-// SocketInfo implements adapter.Namespace: the id, handshake and data of a
-// connected local socket.
-func (n *Namespace) SocketInfo(id adapter.SocketID) (adapter.SocketInfo, bool) {
+// socketInfo is adapter.Namespace's SocketInfo: the id, handshake and data
+// of a connected local socket.
+func (n *Namespace) socketInfo(id adapter.SocketID) (adapter.SocketInfo, bool) {
 	s, ok := n.Socket(id)
 	if !ok || !s.ready.Load() {
 		return adapter.SocketInfo{}, false
