@@ -77,19 +77,24 @@ func (rt *Server) announced(a *announcement) {
 	rt.pending = rt.pending[n:]
 	rt.announceMu.Unlock()
 
+	defer rt.passTurn(batch) // even if sending panics: the others must not wait forever
 	rt.send(a.to, batch)
+}
+
+// passTurn releases the owners of a batch's other announcements (it was
+// sent) and gives the turn to the owner of the next pending, if any.
+func (rt *Server) passTurn(batch []*announcement) {
 	for _, b := range batch[1:] {
 		close(b.turn)
 	}
-
 	rt.announceMu.Lock()
+	defer rt.announceMu.Unlock()
 	if len(rt.pending) > 0 {
 		rt.pending[0].turn <- true
 	} else {
 		rt.announcing = false
 		rt.pending = nil
 	}
-	rt.announceMu.Unlock()
 }
 
 // send sends the events of a batch, in order, to its audience.

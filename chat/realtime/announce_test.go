@@ -204,3 +204,32 @@ func TestJoinsLeavesAndASecondTabQueuedMeanwhileKeepTheirOrder(t *testing.T) {
 		}
 	}
 }
+
+// panickingAdapter panics in its first Broadcast, as a faulty adapter
+// (a cluster's, say) might.
+type panickingAdapter struct {
+	adapter.Adapter
+	once *sync.Once
+}
+
+func (a panickingAdapter) Broadcast(ps []*parser.Packet, opts adapter.BroadcastOptions) error {
+	a.once.Do(func() { panic("adapter broken") })
+	return a.Adapter.Broadcast(ps, opts)
+}
+
+// An announcement whose sending panics does not wedge the ones after it:
+// the turn to send still passes on, so the next users who join are
+// announced (and get their history) instead of waiting forever.
+func TestAPanickingAnnouncementDoesNotStopTheNext(t *testing.T) {
+	once := new(sync.Once)
+	e := newEnvWith(t, func(c *Config) {
+		c.adapter = func(nsp adapter.Namespace) adapter.Adapter {
+			return panickingAdapter{Adapter: adapter.NewInMemory(nsp), once: once}
+		}
+	})
+	e.open("alice") // her announcement panics (the panic is recovered and logged)
+	bob := e.open("bob")
+	if name, arg := bob.event(); name != "user count" || arg != "2" {
+		t.Fatalf("bob got %s %s first, want user count 2", name, arg)
+	}
+}
