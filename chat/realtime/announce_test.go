@@ -233,3 +233,38 @@ func TestAPanickingAnnouncementDoesNotStopTheNext(t *testing.T) {
 		t.Fatalf("bob got %s %s first, want user count 2", name, arg)
 	}
 }
+
+// chatPanicAdapter panics in the first broadcast of a chat message.
+type chatPanicAdapter struct {
+	adapter.Adapter
+	once *sync.Once
+}
+
+func (a chatPanicAdapter) Broadcast(ps []*parser.Packet, opts adapter.BroadcastOptions) error {
+	if strings.HasPrefix(string(ps[0].Data), `["chat message"`) {
+		a.once.Do(func() { panic("adapter broken") })
+	}
+	return a.Adapter.Broadcast(ps, opts)
+}
+
+// A message whose broadcast panics does not stop the chat: the lock that
+// orders posts is released, and the next message goes out.
+func TestAPanickingBroadcastDoesNotStopTheChat(t *testing.T) {
+	once := new(sync.Once)
+	e := newEnvWith(t, func(c *Config) {
+		c.adapter = func(nsp adapter.Namespace) adapter.Adapter {
+			return chatPanicAdapter{Adapter: adapter.NewInMemory(nsp), once: once}
+		}
+	})
+	alice := e.open("alice")
+	bob := e.open("bob")
+	bob.expect("chat history")             // bob is in the chat room: he hears messages live
+	alice.Text(`42["chat message","one"]`) // its broadcast panics (recovered and logged)
+	alice.Text(`42["chat message","two"]`)
+	for {
+		arg := bob.expect("chat message")
+		if strings.Contains(arg, `"message":"two"`) {
+			return
+		}
+	}
+}

@@ -83,10 +83,12 @@ func (rt *Server) register(io *socketio.Server) {
 		// The socket hears chat messages live from the moment its history
 		// is taken: a message posted meanwhile is in one or the other,
 		// never in both nor in neither.
-		rt.postMu.Lock()
-		rt.sendHistory(socket)
-		socket.Join(chatRoom)
-		rt.postMu.Unlock()
+		func() {
+			rt.postMu.Lock()
+			defer rt.postMu.Unlock() // deferred, as below: a panic must not stop the chat
+			rt.sendHistory(socket)
+			socket.Join(chatRoom)
+		}()
 
 		socket.On("chat message", func(socket *socketio.Socket, e *socketio.Event) {
 			message, err := e.Args.String(0)
@@ -101,17 +103,22 @@ func (rt *Server) register(io *socketio.Server) {
 			}
 			// Stored, broadcast and added to the history in one step:
 			// messages are broadcast in the order they are stored.
-			rt.postMu.Lock()
-			msg, err := rt.post(user, message)
+			err = func() error {
+				rt.postMu.Lock()
+				defer rt.postMu.Unlock() // even if the broadcast panics
+				msg, err := rt.post(user, message)
+				if err != nil {
+					return err
+				}
+				out := chatMessage{Username: msg.Username, Name: msg.Name, Message: msg.Text, At: msg.At}
+				io.To(chatRoom).Emit("chat message", out)
+				rt.history.add(out)
+				return nil
+			}()
 			if err != nil {
-				rt.postMu.Unlock()
 				rt.refuse(socket, e, err)
 				return
 			}
-			out := chatMessage{Username: msg.Username, Name: msg.Name, Message: msg.Text, At: msg.At}
-			io.To(chatRoom).Emit("chat message", out)
-			rt.history.add(out)
-			rt.postMu.Unlock()
 			_ = e.Ack(map[string]any{"ok": true})
 		})
 
