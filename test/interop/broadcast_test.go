@@ -14,24 +14,7 @@ func TestBroadcastToManyClients(t *testing.T) {
 	const clients, messages = 40, 20
 	srv, reg := echoServer(t, nil, nil)
 	n := startNode(t, "client.mjs")
-	for i := range clients {
-		name := fmt.Sprint("c", i)
-		opts := auth(name, nil)
-		if i%2 == 0 {
-			opts["transports"] = []string{"polling"}
-		} else {
-			opts["transports"] = []string{"websocket"}
-		}
-		n.connect(t, name, srv.URL, clientOpts{Opts: opts})
-	}
-	for i := range clients {
-		name := fmt.Sprint("c", i)
-		n.want(t, "connect", name)
-		n.event(t, name, "welcome")
-		if i%3 == 0 {
-			reg.get(t, name).Join("thirds")
-		}
-	}
+	connectAlternating(t, n, srv.URL, reg, "c", clients)
 	for m := range messages {
 		var err error
 		if m%4 == 0 {
@@ -80,24 +63,7 @@ func TestEmitManyReachesClientsInOrder(t *testing.T) {
 	const clients, batches = 6, 10
 	srv, reg := echoServer(t, nil, nil)
 	n := startNode(t, "client.mjs")
-	for i := range clients {
-		name := fmt.Sprint("m", i)
-		opts := auth(name, nil)
-		if i%2 == 0 {
-			opts["transports"] = []string{"polling"}
-		} else {
-			opts["transports"] = []string{"websocket"}
-		}
-		n.connect(t, name, srv.URL, clientOpts{Opts: opts})
-	}
-	for i := range clients {
-		name := fmt.Sprint("m", i)
-		n.want(t, "connect", name)
-		n.event(t, name, "welcome")
-		if i%3 == 0 {
-			reg.get(t, name).Join("thirds")
-		}
-	}
+	connectAlternating(t, n, srv.URL, reg, "m", clients)
 	m3 := reg.get(t, "m3").ID() // in thirds, but left out
 	for b := range batches {
 		err := srv.EmitMany(
@@ -130,6 +96,31 @@ func TestEmitManyReachesClientsInOrder(t *testing.T) {
 		}
 		for k, r := range got {
 			sameArgs(t, r, want[k]...)
+		}
+	}
+}
+
+// connectAlternating connects count clients named prefix0, prefix1, … —
+// polling and WebSocket in turn — waits for their welcome, and puts every
+// third in the room "thirds".
+func connectAlternating(t *testing.T, n *node, url string, reg *sockets, prefix string, count int) {
+	t.Helper()
+	for i := range count {
+		name := fmt.Sprint(prefix, i)
+		opts := auth(name, nil)
+		if i%2 == 0 {
+			opts["transports"] = []string{"polling"}
+		} else {
+			opts["transports"] = []string{"websocket"}
+		}
+		n.connect(t, name, url, clientOpts{Opts: opts})
+	}
+	for i := range count {
+		name := fmt.Sprint(prefix, i)
+		n.want(t, "connect", name)
+		n.event(t, name, "welcome")
+		if i%3 == 0 {
+			reg.get(t, name).Join("thirds")
 		}
 	}
 }
