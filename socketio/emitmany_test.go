@@ -30,19 +30,7 @@ func readAll(t *testing.T, name string, c *testclient.Conn, want ...string) {
 }
 
 func TestEmitManySendsTheEventsInOrderToTheSelection(t *testing.T) {
-	io := NewServer(quietOptions())
-	sockets := newEvents[*Socket]()
-	io.OnConnection(func(s *Socket) { sockets.add(s) })
-	ts := start(t, io)
-	a, _ := ts.connect(t, "/", "")
-	sa := sockets.next(t)
-	b, _ := ts.connect(t, "/", "")
-	sb := sockets.next(t)
-	c, _ := ts.connect(t, "/", "")
-	sc := sockets.next(t)
-	sa.Join("red")
-	sb.Join("red", "blue")
-	sc.Join("blue")
+	io, a, b, c, _, sb, _ := redAndBlue(t)
 
 	if err := io.To("red").Except("blue").EmitMany(Message{"one", []any{1}}, Message{"two", nil}); err != nil {
 		t.Fatal(err)

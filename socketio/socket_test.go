@@ -146,19 +146,7 @@ func TestJoinInAConnectionMiddlewareTakesEffectOnConnect(t *testing.T) {
 }
 
 func TestRoomsAndBroadcastOperators(t *testing.T) {
-	io := NewServer(quietOptions())
-	sockets := newEvents[*Socket]()
-	io.OnConnection(func(s *Socket) { sockets.add(s) })
-	ts := start(t, io)
-	a, _ := ts.connect(t, "/", "")
-	sa := sockets.next(t)
-	b, _ := ts.connect(t, "/", "")
-	sb := sockets.next(t)
-	c, _ := ts.connect(t, "/", "")
-	sc := sockets.next(t)
-	sa.Join("red")
-	sb.Join("red", "blue")
-	sc.Join("blue")
+	io, a, b, c, _, sb, sc := redAndBlue(t)
 
 	_ = io.To("red").Except("blue").Emit("only a")
 	_ = sb.To("blue").Emit("from b to blue, not b") // reaches c only
@@ -1149,4 +1137,24 @@ func TestAConnectedClientGetsEveryLaterBroadcast(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// redAndBlue starts a server with three connected sockets: a in room
+// "red", b in "red" and "blue", c in "blue".
+func redAndBlue(t *testing.T) (io *Server, a, b, c *testclient.Conn, sa, sb, sc *Socket) {
+	t.Helper()
+	io = NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+	a, _ = ts.connect(t, "/", "")
+	sa = sockets.next(t)
+	b, _ = ts.connect(t, "/", "")
+	sb = sockets.next(t)
+	c, _ = ts.connect(t, "/", "")
+	sc = sockets.next(t)
+	sa.Join("red")
+	sb.Join("red", "blue")
+	sc.Join("blue")
+	return io, a, b, c, sa, sb, sc
 }

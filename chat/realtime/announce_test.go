@@ -205,28 +205,36 @@ func TestJoinsLeavesAndASecondTabQueuedMeanwhileKeepTheirOrder(t *testing.T) {
 	}
 }
 
-// panickingAdapter panics in its first Broadcast, as a faulty adapter
-// (a cluster's, say) might.
+// panickingAdapter panics in the first Broadcast that when selects, as a
+// faulty adapter (a cluster's, say) might.
 type panickingAdapter struct {
 	adapter.Adapter
 	once *sync.Once
+	when func(ps []*parser.Packet) bool
 }
 
 func (a panickingAdapter) Broadcast(ps []*parser.Packet, opts adapter.BroadcastOptions) error {
-	a.once.Do(func() { panic("adapter broken") })
+	if a.when(ps) {
+		a.once.Do(func() { panic("adapter broken") })
+	}
 	return a.Adapter.Broadcast(ps, opts)
+}
+
+// panicOnce configures e's server with a panickingAdapter.
+func panicOnce(when func(ps []*parser.Packet) bool) func(*Config) {
+	once := new(sync.Once)
+	return func(c *Config) {
+		c.adapter = func(nsp adapter.Namespace) adapter.Adapter {
+			return panickingAdapter{Adapter: adapter.NewInMemory(nsp), once: once, when: when}
+		}
+	}
 }
 
 // An announcement whose sending panics does not wedge the ones after it:
 // the turn to send still passes on, so the next users who join are
 // announced (and get their history) instead of waiting forever.
 func TestAPanickingAnnouncementDoesNotStopTheNext(t *testing.T) {
-	once := new(sync.Once)
-	e := newEnvWith(t, func(c *Config) {
-		c.adapter = func(nsp adapter.Namespace) adapter.Adapter {
-			return panickingAdapter{Adapter: adapter.NewInMemory(nsp), once: once}
-		}
-	})
+	e := newEnvWith(t, panicOnce(func([]*parser.Packet) bool { return true }))
 	e.open("alice") // her announcement panics (the panic is recovered and logged)
 	bob := e.open("bob")
 	if name, arg := bob.event(); name != "user count" || arg != "2" {
@@ -234,28 +242,12 @@ func TestAPanickingAnnouncementDoesNotStopTheNext(t *testing.T) {
 	}
 }
 
-// chatPanicAdapter panics in the first broadcast of a chat message.
-type chatPanicAdapter struct {
-	adapter.Adapter
-	once *sync.Once
-}
-
-func (a chatPanicAdapter) Broadcast(ps []*parser.Packet, opts adapter.BroadcastOptions) error {
-	if strings.HasPrefix(string(ps[0].Data), `["chat message"`) {
-		a.once.Do(func() { panic("adapter broken") })
-	}
-	return a.Adapter.Broadcast(ps, opts)
-}
-
 // A message whose broadcast panics does not stop the chat: the lock that
 // orders posts is released, and the next message goes out.
 func TestAPanickingBroadcastDoesNotStopTheChat(t *testing.T) {
-	once := new(sync.Once)
-	e := newEnvWith(t, func(c *Config) {
-		c.adapter = func(nsp adapter.Namespace) adapter.Adapter {
-			return chatPanicAdapter{Adapter: adapter.NewInMemory(nsp), once: once}
-		}
-	})
+	e := newEnvWith(t, panicOnce(func(ps []*parser.Packet) bool {
+		return strings.HasPrefix(string(ps[0].Data), `["chat message"`)
+	}))
 	alice := e.open("alice")
 	bob := e.open("bob")
 	bob.expect("chat history")             // bob is in the chat room: he hears messages live
