@@ -4,6 +4,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 
 	"switchboard/chat"
@@ -78,7 +81,7 @@ func (s *Server) protect(next http.Handler) http.Handler {
 	return s.crossOrigin.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
-			s.renderError(w, r, chat.Errorf(chat.EINVALID, "The form could not be read (is it larger than %d KB?).", maxFormBytes>>10))
+			s.formUnreadable(w, r, err)
 			return
 		}
 		if !s.validCSRF(r) {
@@ -88,6 +91,27 @@ func (s *Server) protect(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	}))
+}
+
+// formUnreadable answers a form body that could not be read: 408 when it
+// did not arrive in time, 413 when it is too large, 400 otherwise. The
+// connection is closed after the answer (the rest of the body is unread).
+func (s *Server) formUnreadable(w http.ResponseWriter, r *http.Request, err error) {
+	status, heading, msg := http.StatusBadRequest, "The form could not be read",
+		"The form could not be read. Please go back and send it again."
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		status, heading = http.StatusRequestEntityTooLarge, "Form too large"
+		msg = fmt.Sprintf("The form is larger than %d KB, so it was not read.", maxFormBytes>>10)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		status, heading = http.StatusRequestTimeout, "The form took too long"
+		msg = "The form took too long to arrive, so it was not read. Please go back and send it again."
+	}
+	s.logger().Debug("form not read", "path", r.URL.Path, "status", status, "err", err, "ip", s.clientIP(r))
+	w.Header().Set("Connection", "close")
+	s.render(w, r, status, "error", &page{User: s.userOrNil(r), Status: status, Heading: heading, Message: msg})
 }
 
 // denyCrossOrigin answers a cross-site browser POST.

@@ -32,6 +32,12 @@ import (
 const (
 	DefaultBcryptCost = 12
 	DefaultSessionTTL = 14 * 24 * time.Hour
+
+	// DefaultRequestTimeout bounds how long a page request (anything but
+	// /socket.io/) may take to arrive: a client that starts a form and
+	// never finishes it is answered 408 and disconnected, instead of
+	// holding a connection and a goroutine for as long as it likes.
+	DefaultRequestTimeout = 30 * time.Second
 )
 
 // Login rate limit: per client IP and per username, this many failed
@@ -56,6 +62,12 @@ type Config struct {
 
 	// SessionTTL is how long a login lasts (DefaultSessionTTL if 0).
 	SessionTTL time.Duration
+
+	// RequestTimeout is how long a page request may take to arrive, body
+	// included (DefaultRequestTimeout if 0); its answer then has as long
+	// again to be written. Requests under /socket.io/ are not bound by it:
+	// long-polling and WebSockets have their own heartbeat.
+	RequestTimeout time.Duration
 
 	// CSRFKey signs the forms' CSRF tokens (at least 16 bytes). Keep it
 	// across restarts, or forms opened before one are refused once. Empty
@@ -187,6 +199,9 @@ func NewServer(cfg Config, users chat.UserService, sessions chat.SessionService)
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	if n := len(cfg.CSRFKey); n > 0 && n < 16 {
 		return nil, fmt.Errorf("web: CSRF key of %d bytes; want at least 16", n)
 	}
@@ -283,6 +298,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
+	h = s.deadlines(h)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/socket.io/") {
@@ -348,6 +364,19 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlines gives a request RequestTimeout to arrive and as long again to
+// be answered. net/http clears both deadlines before the connection's next
+// request, which may be a long poll under /socket.io/.
+func (s *Server) deadlines(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		_ = rc.SetReadDeadline(now.Add(s.cfg.RequestTimeout))
+		_ = rc.SetWriteDeadline(now.Add(2 * s.cfg.RequestTimeout))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -97,7 +97,9 @@ func TestOversizedFormIsRefused(t *testing.T) {
 	b := newBrowser(t, m)
 	form := url.Values{"csrf_token": {b.csrf("/")}, "username": {"big"}, "password": {strings.Repeat("x", 100<<10)}}
 	r := b.post("/register", form)
-	if r.StatusCode != http.StatusBadRequest {
-		t.Errorf("status %d, want 400", r.StatusCode)
+	wantStatus(t, r, http.StatusRequestEntityTooLarge)
+	wantBody(t, r, "larger than 64 KB")
+	if _, err := m.Users.FindUserByUsername(context.Background(), "big"); chat.ErrorCode(err) != chat.ENOTFOUND {
+		t.Errorf("user stored from an oversized form: %v", err)
 	}
 }
