@@ -317,7 +317,7 @@ func (c *client) connect(name string, auth []byte) {
 	s.replied.Store(true)
 	s.replyMu.Unlock()
 	for _, fn := range nsp.connectionHandlers() {
-		c.safely(func() { fn(s) })
+		s.callConnection(fn)
 	}
 }
 

@@ -39,8 +39,9 @@
 // connections' handlers run in parallel. A handler may block, on a database
 // or on [Socket.EmitWithAck]: meanwhile that client's next events wait, and
 // past 256 of them (or 4 MiB) its connection is no longer read, which slows
-// the client down and nobody else. A panic in an event handler or packet
-// middleware is recovered and reported to [Socket.OnError] (or logged).
+// the client down and nobody else. A panic in a connection handler, event
+// handler or packet middleware is recovered and reported as a [*PanicError]
+// to [Socket.OnError] (or logged with its stack).
 //
 // # What blocks
 //

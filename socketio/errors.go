@@ -3,6 +3,7 @@ package socketio
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"switchboard/engineio"
 )
@@ -75,6 +76,26 @@ func (e *DisconnectError) Error() string {
 
 // Unwrap returns ErrDisconnected.
 func (e *DisconnectError) Unwrap() error { return ErrDisconnected }
+
+// PanicError is how a recovered panic in a handler is reported: to the
+// socket's OnError handler, or, without one, to Options.Logger at level
+// Error with its stack. Unwrap returns the panic's value when it is an
+// error.
+type PanicError struct {
+	Handler string // what panicked: "connection handler", `handler of "chat message"`, "packet middleware"
+	Value   any    // the value given to panic
+	Stack   []byte // the panicking goroutine's stack (runtime/debug.Stack)
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("socketio: %s panicked: %v", e.Handler, e.Value)
+}
+
+// Unwrap returns the panic's value if it is an error, else nil.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
 
 // ConnectError refuses a connection from a middleware (Node's next(err)
 // with err.data): the client's connect_error handler receives an Error whose

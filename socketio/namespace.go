@@ -68,7 +68,9 @@ func (n *Namespace) Use(mw Middleware) {
 // nsp.on("connection")), after the middlewares accepted it and the client
 // was told. Register the socket's handlers in fn: events the client sends
 // right after connecting wait for fn to return. fn runs on the client's
-// handler goroutine; a panic in it is recovered and logged.
+// handler goroutine; a panic in it is recovered and reported as a
+// *PanicError to the socket's OnError handler, if fn set one before
+// panicking, or logged with its stack. The socket stays connected.
 func (n *Namespace) OnConnection(fn func(s *Socket)) {
 	n.mu.Lock()
 	n.onConnect = append(n.onConnect, fn)

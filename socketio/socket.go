@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -192,9 +193,10 @@ func (s *Socket) OnDisconnecting(fn func(s *Socket, reason DisconnectReason)) {
 }
 
 // OnError sets the handler of the socket's errors (Node's
-// socket.on("error")): a PacketMiddleware's error, a panic in an event
-// handler or packet middleware. A later call replaces fn. Without one, the
-// errors are logged at level Warn on Options.Logger.
+// socket.on("error")): a PacketMiddleware's error, a panic (a *PanicError)
+// in a connection handler, event handler or packet middleware. A later call
+// replaces fn. Without one, panics are logged at level Error with their
+// stack, other errors at level Warn, on Options.Logger.
 func (s *Socket) OnError(fn func(s *Socket, err error)) {
 	s.mu.Lock()
 	s.errorHandler = fn
@@ -598,27 +600,43 @@ func (s *Socket) newEvent(p *parser.Packet) (*Event, error) {
 func (s *Socket) call(h EventHandler, e *Event) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.reportError(fmt.Errorf("socketio: handler for %q panicked: %v", e.Name, r))
+			s.reportError(&PanicError{Handler: fmt.Sprintf("handler of %q", e.Name), Value: r, Stack: debug.Stack()})
 		}
 	}()
 	h(s, e)
 }
 
+// callConnection runs a connection handler (Namespace.OnConnection).
+func (s *Socket) callConnection(fn func(*Socket)) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.reportError(&PanicError{Handler: "connection handler", Value: r, Stack: debug.Stack()})
+		}
+	}()
+	fn(s)
+}
+
 func (s *Socket) callMiddleware(mw PacketMiddleware, e *Event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("socketio: middleware panicked: %v", r)
+			err = &PanicError{Handler: "packet middleware", Value: r, Stack: debug.Stack()}
 		}
 	}()
 	return mw(s, e)
 }
 
+// reportError gives err to the socket's OnError handler, or logs it: a
+// panic at level Error with its stack, anything else at Warn.
 func (s *Socket) reportError(err error) {
 	s.mu.Lock()
 	fn := s.errorHandler
 	s.mu.Unlock()
 	if fn != nil {
 		fn(s, err)
+		return
+	}
+	if pe, ok := err.(*PanicError); ok {
+		s.nsp.srv.log.Error("socketio: "+pe.Handler+" panicked", "nsp", s.nsp.name, "sid", s.id, "panic", pe.Value, "stack", string(pe.Stack))
 		return
 	}
 	s.nsp.srv.log.Warn("socketio: socket error", "nsp", s.nsp.name, "sid", s.id, "err", err)

@@ -96,6 +96,70 @@ func TestPanickingMiddlewareRefusesWithoutTellingTheClientWhy(t *testing.T) {
 	}
 }
 
+// A panic in a connection handler goes where an event handler's goes: to
+// the OnError handler the socket has by then (as a *PanicError carrying the
+// value and the stack), and the socket stays connected with the handlers
+// registered before the panic.
+func TestConnectionHandlerPanicIsReportedToOnError(t *testing.T) {
+	io := NewServer(quietOptions())
+	reported := newEvents[error]()
+	events := newEvents[string]()
+	io.OnConnection(func(s *Socket) {
+		s.OnError(func(s *Socket, err error) { reported.add(err) })
+		s.On("ping", func(s *Socket, e *Event) { events.add("ping") })
+		panic(fmt.Errorf("load profile: %w", context.DeadlineExceeded))
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	err := reported.next(t)
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Handler != "connection handler" || !strings.Contains(string(pe.Stack), "socket_test.go") {
+		t.Fatalf("reported %#v, want a *PanicError of the connection handler with its stack", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "connection handler panicked: load profile") {
+		t.Errorf("the error does not carry the panic's value: %v", err)
+	}
+	c.Text(`42["ping"]`)
+	if got := events.next(t); got != "ping" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// Without an OnError handler, a handler's panic is logged at level Error
+// with its stack, whichever handler it was.
+func TestHandlerPanicsWithoutOnErrorAreLoggedWithTheirStack(t *testing.T) {
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	o := quietOptions()
+	o.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+	io := NewServer(o)
+	done := newEvents[string]()
+	io.OnConnection(func(s *Socket) {
+		s.On("boom", func(s *Socket, e *Event) { panic("event kaboom") })
+		s.On("after", func(s *Socket, e *Event) { done.add("after") })
+		panic("connection kaboom")
+	})
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	c.Text(`42["boom"]`)
+	c.Text(`42["after"]`)
+	done.next(t)
+	logMu.Lock()
+	got := logs.String()
+	logMu.Unlock()
+	for _, want := range []string{
+		`level=ERROR msg="socketio: connection handler panicked"`, "panic=\"connection kaboom\"",
+		`level=ERROR msg="socketio: handler of \"boom\" panicked"`, "panic=\"event kaboom\"",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the log lacks %s:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "socket_test.go"); n < 2 {
+		t.Errorf("the log carries %d stacks, want 2:\n%s", n, got)
+	}
+}
+
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  io.Writer
