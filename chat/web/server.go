@@ -79,10 +79,13 @@ type Config struct {
 	// arrive over TLS always get Secure cookies.
 	BehindTLS bool
 
-	// TrustProxy takes the client address from the last X-Forwarded-For
-	// entry (set by the proxy in front) instead of the connection, for
-	// per-IP login limits.
-	TrustProxy bool
+	// TrustProxy is the number of reverse proxies in front of the server,
+	// each appending the address it was reached from to X-Forwarded-For
+	// (a CDN, then a load balancer: 2). The per-IP login limits then key by
+	// the address the outermost proxy saw instead of the connection's.
+	// 0 (the default) ignores X-Forwarded-For: a client can write anything
+	// there.
+	TrustProxy int
 
 	// AllowedOrigins lists extra origins ("https://example.com") whose pages
 	// may open sockets and post forms. The server's own origin (the
@@ -201,6 +204,9 @@ func NewServer(cfg Config, users chat.UserService, sessions chat.SessionService)
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.TrustProxy < 0 {
+		return nil, fmt.Errorf("web: %d trusted proxies; want 0 or more", cfg.TrustProxy)
 	}
 	if n := len(cfg.CSRFKey); n > 0 && n < 16 {
 		return nil, fmt.Errorf("web: CSRF key of %d bytes; want at least 16", n)

@@ -146,16 +146,20 @@ func (s *Server) cookie(r *http.Request, name, value string, maxAge int) *http.C
 func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.cfg.BehindTLS }
 
 // clientIP returns the address login limits are keyed by: the connection's
-// peer, or with TrustProxy the last X-Forwarded-For entry (the one added by
-// our own proxy; earlier entries are whatever the client claimed).
+// peer or, behind TrustProxy proxies, the address the outermost of them saw
+// (the TrustProxy-th X-Forwarded-For entry from the end: each proxy appends
+// the address it was reached from; entries before those are whatever the
+// client claimed). With fewer entries than proxies, the first entry.
 func (s *Server) clientIP(r *http.Request) string {
-	if s.cfg.TrustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			last := xff[len(xff)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
+	if n := s.cfg.TrustProxy; n > 0 {
+		var entries []string
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			for e := range strings.SplitSeq(v, ",") {
+				entries = append(entries, strings.TrimSpace(e))
 			}
-			if ip := strings.TrimSpace(last); ip != "" {
+		}
+		if len(entries) > 0 {
+			if ip := entries[max(len(entries)-n, 0)]; ip != "" {
 				return ip
 			}
 		}

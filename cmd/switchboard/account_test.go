@@ -264,7 +264,7 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 }
 
 func TestLoginRateLimitPerUsername(t *testing.T) {
-	m := MustRunMain(t, func(m *Main) { m.Config.TrustProxy = true })
+	m := MustRunMain(t, func(m *Main) { m.Config.TrustProxy = 1 })
 	wantRedirect(t, newBrowser(t, m).register("erin", "erin's password"), "/chat")
 
 	// An attacker spreading guesses over many addresses is still stopped.
@@ -284,7 +284,7 @@ func TestRegistrationRateLimitPerIP(t *testing.T) {
 	clock := newFakeClock()
 	m := MustRunMain(t, func(m *Main) {
 		m.Now = clock.Now
-		m.Config.TrustProxy = true
+		m.Config.TrustProxy = 1
 	})
 	from := func(ip string) *browser {
 		b := newBrowser(t, m)
@@ -434,7 +434,7 @@ func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
 
 func TestConcurrentLoginGuessesAreLimitedToo(t *testing.T) {
 	m := MustRunMain(t, func(m *Main) {
-		m.Config.TrustProxy = true
+		m.Config.TrustProxy = 1
 		m.Config.BcryptCost = 8 // a comparison takes a while, as in production
 	})
 	wantRedirect(t, newBrowser(t, m).register("gina", "gina's password"), "/chat")

@@ -25,7 +25,7 @@ type Config struct {
 	DBPath          string        // SQLite database file
 	FCCTesting      bool          // freeCodeCamp checker endpoints (/_api/…)
 	BehindTLS       bool          // Secure cookies behind a TLS-terminating proxy
-	TrustProxy      bool          // client IP from X-Forwarded-For
+	TrustProxy      int           // proxies in front, appending to X-Forwarded-For; 0: none
 	AllowedOrigins  []string      // extra origins for sockets and forms
 	LogLevel        slog.Level    // minimum level logged
 	SessionTTL      time.Duration // how long a login lasts
@@ -78,6 +78,9 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
+		if i := len(args) - fs.NArg(); i > 0 && strings.TrimLeft(args[i-1], "-") == "trust-proxy" {
+			return cfg, fmt.Errorf("unexpected argument %q: write --trust-proxy=%s for %[2]s proxies", fs.Arg(0), fs.Arg(0))
+		}
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return cfg, cfg.Validate()
@@ -110,6 +113,9 @@ func (c Config) Validate() error {
 	}
 	positive("--ping-interval/PING_INTERVAL", c.PingInterval)
 	positive("--ping-timeout/PING_TIMEOUT", c.PingTimeout)
+	if c.TrustProxy < 0 || c.TrustProxy > maxTrustedProxies {
+		bad("--trust-proxy/TRUST_PROXY", "%d: want the number of proxies in front, 0 to %d", c.TrustProxy, maxTrustedProxies)
+	}
 	if c.MaxTabs < 0 {
 		bad("--max-tabs/MAX_TABS", "%d: must not be negative (0 means no limit)", c.MaxTabs)
 	}
@@ -167,7 +173,7 @@ func defineFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DBPath, "db", c.DBPath, "SQLite database `file`, created if missing [env DATABASE]")
 	fs.BoolVar(&c.FCCTesting, "fcc-testing", c.FCCTesting, "serve the freeCodeCamp checker's /_api/ endpoints with CORS for freeCodeCamp origins;\nexposes source code, so off by default [env FCC_TESTING=1]")
 	fs.BoolVar(&c.BehindTLS, "behind-tls", c.BehindTLS, "mark cookies Secure: the server is behind an HTTPS proxy [env BEHIND_TLS=1]")
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP (for login limits) from the last X-Forwarded-For entry [env TRUST_PROXY=1]")
+	fs.Var((*proxiesFlag)(&c.TrustProxy), "trust-proxy", "the server is behind `N` reverse proxies (--trust-proxy alone: 1), each appending to\nX-Forwarded-For: login limits key by the address the outermost one saw [env TRUST_PROXY=N or 1/0]")
 	fs.Var((*listFlag)(&c.AllowedOrigins), "allowed-origins", "comma-separated extra `origins` (https://example.com) allowed to open sockets;\nthe server's own origin is always allowed; * allows any [env ALLOWED_ORIGINS]")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "minimum log `level`: debug, info, warn or error [env LOG_LEVEL]")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a login lasts [env SESSION_TTL]")
@@ -255,7 +261,11 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("DATABASE", &c.DBPath)
 	boolean("FCC_TESTING", &c.FCCTesting)
 	boolean("BEHIND_TLS", &c.BehindTLS)
-	boolean("TRUST_PROXY", &c.TrustProxy)
+	if v := getenv("TRUST_PROXY"); v != "" {
+		if err := (*proxiesFlag)(&c.TrustProxy).Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("TRUST_PROXY: %w", err))
+		}
+	}
 	if v := getenv("ALLOWED_ORIGINS"); v != "" {
 		(*listFlag)(&c.AllowedOrigins).Set(v)
 	}
@@ -294,6 +304,39 @@ func parseBool(v string) (bool, error) {
 	}
 	return false, fmt.Errorf("%q is not a boolean", v)
 }
+
+// maxTrustedProxies bounds --trust-proxy: a longer chain is a mistake.
+const maxTrustedProxies = 10
+
+// proxiesFlag is --trust-proxy: a number of proxies, or a boolean (alone
+// or true: 1; false: 0) as the flag was before it took a number.
+type proxiesFlag int
+
+func (p *proxiesFlag) String() string {
+	if p == nil {
+		return "0"
+	}
+	return strconv.Itoa(int(*p))
+}
+
+func (p *proxiesFlag) Set(v string) error {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		*p = proxiesFlag(n) // range checked with the rest of the Config
+		return nil
+	}
+	b, err := parseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is neither a number of proxies nor a boolean", v)
+	}
+	*p = 0
+	if b {
+		*p = 1
+	}
+	return nil
+}
+
+// IsBoolFlag lets --trust-proxy stand alone, meaning one proxy.
+func (p *proxiesFlag) IsBoolFlag() bool { return true }
 
 // listFlag is a comma-separated list flag; setting it replaces the list.
 type listFlag []string

@@ -57,7 +57,7 @@ func TestConfigEnvironmentOverridesDefaults(t *testing.T) {
 	want.DBPath = "/data/chat.db"
 	want.FCCTesting = true
 	want.BehindTLS = true
-	want.TrustProxy = true
+	want.TrustProxy = 1
 	want.AllowedOrigins = []string{"https://a.example", "https://b.example"}
 	want.LogLevel = slog.LevelDebug
 	want.SessionTTL = 2 * time.Hour
@@ -102,6 +102,50 @@ func TestConfigFlagsOverrideEnvironment(t *testing.T) {
 	cfg, _ = ParseConfig([]string{"--db", "x.db"}, env(map[string]string{"PORT": "8080"}))
 	if cfg.Addr != ":8080" {
 		t.Errorf("Addr = %q, want :8080 from PORT", cfg.Addr)
+	}
+}
+
+// --trust-proxy takes a number of proxies; alone or as a boolean, as it was
+// before it took one, it means one proxy or none.
+func TestTrustProxyTakesANumberOrABoolean(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  string
+		want int
+	}{
+		{nil, "", 0},
+		{nil, "2", 2},
+		{nil, "yes", 1},
+		{nil, "1", 1},
+		{nil, "off", 0},
+		{[]string{"--trust-proxy"}, "", 1},
+		{[]string{"--trust-proxy=3"}, "", 3},
+		{[]string{"--trust-proxy=false"}, "2", 0},
+		{[]string{"--trust-proxy=true"}, "", 1},
+		{[]string{"--trust-proxy=0"}, "true", 0},
+		{[]string{"--trust-proxy", "--max-tabs", "3"}, "", 1},
+	}
+	for _, c := range cases {
+		cfg, err := ParseConfig(c.args, env(map[string]string{"TRUST_PROXY": c.env}))
+		if err != nil || cfg.TrustProxy != c.want {
+			t.Errorf("%q, TRUST_PROXY=%q: %d (%v), want %d", c.args, c.env, cfg.TrustProxy, err, c.want)
+		}
+	}
+	for _, bad := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--trust-proxy", "2"}, "", "write --trust-proxy=2"},
+		{[]string{"--trust-proxy=-1"}, "", "--trust-proxy/TRUST_PROXY"},
+		{[]string{"--trust-proxy=11"}, "", "0 to 10"},
+		{[]string{"--trust-proxy=some"}, "", "neither a number of proxies nor a boolean"},
+		{nil, "maybe", "TRUST_PROXY"},
+	} {
+		_, err := ParseConfig(bad.args, env(map[string]string{"TRUST_PROXY": bad.env}))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q, TRUST_PROXY=%q: error %v, want one saying %q", bad.args, bad.env, err, bad.want)
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ func TestForwardedForIsIgnoredUnlessTrustProxy(t *testing.T) {
 // With --trust-proxy only the entry our proxy appends (the last) counts: a
 // client that sends its own X-Forwarded-For cannot pick its address.
 func TestTrustProxyTakesTheProxysEntryNotTheClients(t *testing.T) {
-	m := MustRunMain(t, func(m *Main) { m.Config.TrustProxy = true })
+	m := MustRunMain(t, func(m *Main) { m.Config.TrustProxy = 1 })
 	for i := range 5 {
 		b := newBrowser(t, m)
 		b.headers.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d, 192.0.2.1", i+1))
@@ -40,6 +40,28 @@ func TestTrustProxyTakesTheProxysEntryNotTheClients(t *testing.T) {
 	wantStatus(t, b.login("someone-else", "guess"), http.StatusUnauthorized)
 }
 
+// Behind two proxies (a CDN, then a load balancer: --trust-proxy=2) the
+// client is the address the CDN saw, the second entry from the end: the
+// load balancer's own entry (the CDN's address, shared by many clients) and
+// whatever the client wrote before are not.
+func TestTrustProxyCountsProxiesFromTheEnd(t *testing.T) {
+	m := MustRunMain(t, func(m *Main) { m.Config.TrustProxy = 2 })
+	for i := range 5 {
+		b := newBrowser(t, m)
+		// The client's claim, the client's address as the CDN saw it, the
+		// address of one of the CDN's edges as the load balancer saw it.
+		b.headers.Set("X-Forwarded-For", fmt.Sprintf("10.0.0.%d, 203.0.113.9", i+1))
+		b.headers.Add("X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i+1))
+		wantStatus(t, b.login(fmt.Sprintf("user%d", i), "guess"), http.StatusUnauthorized)
+	}
+	b := newBrowser(t, m)
+	b.headers.Set("X-Forwarded-For", "203.0.113.9, 192.0.2.77")
+	wantStatus(t, b.login("someone-else", "guess"), http.StatusTooManyRequests)
+	b = newBrowser(t, m)
+	b.headers.Set("X-Forwarded-For", "203.0.113.10, 192.0.2.1") // another client through the same edge
+	wantStatus(t, b.login("someone-else", "guess"), http.StatusUnauthorized)
+}
+
 // X-Forwarded-Proto is not trusted: a client cannot switch the Secure flag
 // off with "http" behind --behind-tls, nor does "https" make it Secure
 // without it (the operator says where TLS ends, with --behind-tls).
@@ -47,7 +69,7 @@ func TestForwardedProtoDoesNotDecideSecureCookies(t *testing.T) {
 	for _, behindTLS := range []bool{false, true} {
 		m := MustRunMain(t, func(m *Main) {
 			m.Config.BehindTLS = behindTLS
-			m.Config.TrustProxy = true
+			m.Config.TrustProxy = 1
 		})
 		for _, proto := range []string{"http", "https"} {
 			b := newBrowser(t, m)
