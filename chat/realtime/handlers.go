@@ -220,7 +220,7 @@ func (rt *Server) post(user *chat.User, text string) (*chat.Message, error) {
 func (rt *Server) sendHistory(socket *socketio.Socket) {
 	ctx, cancel := context.WithTimeout(socket.Context(), 5*time.Second)
 	defer cancel()
-	history, err := rt.history.get(ctx)
+	enc, err := rt.history.get(ctx)
 	if err != nil && socket.Context().Err() != nil {
 		return // the socket left meanwhile
 	}
@@ -228,7 +228,7 @@ func (rt *Server) sendHistory(socket *socketio.Socket) {
 		rt.log.Error("realtime: loading history", "err", err)
 		return
 	}
-	_ = socket.Emit("chat history", history)
+	_ = socket.Emit("chat history", enc.list, enc.meta)
 }
 
 // refuse answers a refused chat message: with the ack when the client asked

@@ -69,7 +69,7 @@ func TestHistoryIsServedFromTheCacheAndKeptCurrentByPosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := historyTexts(t, raw); len(got) != 1 || got[0] != "one" {
+		if got := historyTexts(t, raw.list); len(got) != 1 || got[0] != "one" {
 			t.Fatalf("history %q", got)
 		}
 	}
@@ -82,10 +82,10 @@ func TestHistoryIsServedFromTheCacheAndKeptCurrentByPosts(t *testing.T) {
 		h.add(chatMessage{Username: "bob", Message: text})
 	}
 	raw, _ := h.get(ctx)
-	if got := historyTexts(t, raw); len(got) != 3 || got[0] != "two <b>" || got[2] != "four" {
+	if got := historyTexts(t, raw.list); len(got) != 3 || got[0] != "two <b>" || got[2] != "four" {
 		t.Fatalf("history after posts %q", got)
 	}
-	if !strings.Contains(string(raw), `"two <b>"`) {
+	if !strings.Contains(string(raw.list), `"two <b>"`) {
 		t.Fatalf("history not encoded as other events are (no HTML escaping): %s", raw)
 	}
 	if n := store.loads.Load(); n != 1 {
@@ -96,8 +96,59 @@ func TestHistoryIsServedFromTheCacheAndKeptCurrentByPosts(t *testing.T) {
 	store.CreateMessage(ctx, &chat.Message{Username: "carol", Text: "from another process"})
 	now = now.Add(historyTTL)
 	raw, _ = h.get(ctx)
-	if got := historyTexts(t, raw); got[len(got)-1] != "from another process" || store.loads.Load() != 2 {
+	if got := historyTexts(t, raw.list); got[len(got)-1] != "from another process" || store.loads.Load() != 2 {
 		t.Fatalf("after the TTL: %q, %d loads", got, store.loads.Load())
+	}
+}
+
+// The second argument names the message just before the history's oldest
+// (null while the history holds every message), loaded or added.
+func TestHistoryNamesTheMessageBeforeIt(t *testing.T) {
+	store := &stubMessages{}
+	h := newHistory(store, 2)
+	ctx := context.Background()
+	before := func() string {
+		t.Helper()
+		enc, err := h.get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			Before *chatMessage `json:"before"`
+		}
+		if err := json.Unmarshal(enc.meta, &meta); err != nil || !strings.HasPrefix(string(enc.meta), `{"before":`) {
+			t.Fatalf("meta %s: %v", enc.meta, err)
+		}
+		if meta.Before == nil {
+			return "null"
+		}
+		return meta.Before.Message
+	}
+	if got := before(); got != "null" {
+		t.Fatalf("empty history: before %s", got)
+	}
+	for _, text := range []string{"one", "two"} {
+		store.CreateMessage(ctx, &chat.Message{Text: text})
+		h.add(chatMessage{Message: text})
+	}
+	if got := before(); got != "null" {
+		t.Fatalf("history of every message: before %s", got)
+	}
+	for _, text := range []string{"three", "four"} {
+		store.CreateMessage(ctx, &chat.Message{Text: text})
+		h.add(chatMessage{Message: text})
+	}
+	if got, texts := before(), func() []string { e, _ := h.get(ctx); return historyTexts(t, e.list) }(); got != "two" || strings.Join(texts, ",") != "three,four" {
+		t.Fatalf("after posts: before %s, history %q; want two, [three four]", got, texts)
+	}
+	// Loaded from the store, the same.
+	h = newHistory(store, 2)
+	if got := before(); got != "two" {
+		t.Fatalf("loaded: before %s, want two", got)
+	}
+	h = newHistory(store, 4)
+	if got := before(); got != "null" {
+		t.Fatalf("loaded, every message: before %s, want null", got)
 	}
 }
 
@@ -128,7 +179,7 @@ func TestHistoryLoadsOnceForAWaveOfJoiners(t *testing.T) {
 func TestHistoryLoadRacingAPostIsNotCached(t *testing.T) {
 	store := &stubMessages{hold: make(chan struct{})}
 	h := newHistory(store, 50)
-	done := make(chan json.RawMessage)
+	done := make(chan historyPayload)
 	go func() {
 		raw, _ := h.get(context.Background())
 		done <- raw
@@ -144,7 +195,7 @@ func TestHistoryLoadRacingAPostIsNotCached(t *testing.T) {
 	<-done
 	store.hold = nil
 	raw, _ := h.get(context.Background())
-	if got := historyTexts(t, raw); len(got) != 1 || got[0] != "during" || store.loads.Load() != 2 {
+	if got := historyTexts(t, raw.list); len(got) != 1 || got[0] != "during" || store.loads.Load() != 2 {
 		t.Fatalf("history %q after %d loads; want the store read again", got, store.loads.Load())
 	}
 }
@@ -158,7 +209,7 @@ func TestHistoryLoadErrorsAreReturnedAndRetried(t *testing.T) {
 	store.mu.Lock()
 	store.err = nil
 	store.mu.Unlock()
-	if raw, err := h.get(context.Background()); err != nil || string(raw) != "[]" {
+	if raw, err := h.get(context.Background()); err != nil || string(raw.list) != "[]" {
 		t.Fatalf("retry: %s, %v", raw, err)
 	}
 }

@@ -84,8 +84,9 @@ const missedMarker = "Some messages were missed while you were away."
 func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	t.Parallel()
 	p := startProgram(t)
-	accounts := register(t, p, "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
-	alice, bob, senders := accounts[0], accounts[1], accounts[2:]
+	accounts := register(t, p, "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+		"ivan", "judy", "mallory", "niaj", "olivia")
+	alice, bob, senders, later := accounts[0], accounts[1], accounts[2:8], accounts[8:]
 	c := startChrome(t, p)
 	c.openChat(p, alice, 900, 700)
 	n := startNode(t, "client.mjs")
@@ -98,17 +99,20 @@ func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	// the rate limit's burst); the history holds the last 50.
 	c.offline("alice", true)
 	c.waitState("alice", "reconnecting")
-	var posted []string
-	for _, a := range senders {
-		n.connect(t, a.Username, p.URL, clientOpts{Opts: chatOpts(t, a, nil), Quiet: true})
-		s := &sock{n: n, c: a.Username, a: a}
-		s.connected(t)
-		for i := 1; i <= 10; i++ {
-			text := fmt.Sprintf("%s says %d", a.Username, i)
-			s.send(t, text).accepted(t, "a message of "+a.Username)
-			posted = append(posted, a.Username+": "+text)
+	postTen := func(senders []*account) (posted []string) {
+		for _, a := range senders {
+			n.connect(t, a.Username, p.URL, clientOpts{Opts: chatOpts(t, a, nil), Quiet: true})
+			s := &sock{n: n, c: a.Username, a: a}
+			s.connected(t)
+			for i := 1; i <= 10; i++ {
+				text := fmt.Sprintf("%s says %d", a.Username, i)
+				s.send(t, text).accepted(t, "a message of "+a.Username)
+				posted = append(posted, a.Username+": "+text)
+			}
 		}
+		return posted
 	}
+	posted := postTen(senders)
 	c.offline("alice", false)
 	c.waitState("alice", "connected")
 	c.waitItem("alice", posted[len(posted)-1])
@@ -128,8 +132,27 @@ func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	if got, want := c.eval("alice", `[...document.querySelectorAll("#messages li")].slice(-4).map((li) => li.textContent)`), jsonStrings(t, []string{posted[len(posted)-1], "alice has joined the chat.", "bob: while away", "alice has joined the chat."}); got != want {
 		t.Errorf("the end of alice's list after she missed one message:\n got %s\nwant %s (no marker)", got, want)
 	}
-	if got := c.eval("alice", `[...document.querySelectorAll("#messages li")].filter((li) => li.textContent === `+strconv.Quote(missedMarker)+`).length`); got != "1" {
+	markersJS := `[...document.querySelectorAll("#messages li")].filter((li) => li.textContent === ` + strconv.Quote(missedMarker) + `).length`
+	if got := c.eval("alice", markersJS); got != "1" {
 		t.Errorf("markers on alice's page: %s, want 1", got)
+	}
+
+	// Away while exactly as many messages are posted as the history holds:
+	// all of it is new to her, yet nothing is missing, and no marker says
+	// otherwise.
+	c.offline("alice", true)
+	c.waitState("alice", "reconnecting")
+	fifty := postTen(later)
+	c.offline("alice", false)
+	c.waitState("alice", "connected")
+	c.waitItem("alice", fifty[len(fifty)-1])
+	want = append([]string{"bob: while away", "alice has joined the chat."}, fifty...)
+	want = append(want, "alice has joined the chat.")
+	if got := c.eval("alice", `[...document.querySelectorAll("#messages li")].slice(-53).map((li) => li.textContent)`); got != jsonStrings(t, want) {
+		t.Errorf("the end of alice's list after she missed exactly 50 messages:\n got %s\nwant %s (no marker)", got, jsonStrings(t, want))
+	}
+	if got := c.eval("alice", markersJS); got != "1" {
+		t.Errorf("markers on alice's page after exactly 50 missed: %s, want still 1", got)
 	}
 	c.noConsoleErrors()
 }

@@ -6,7 +6,9 @@
 //   server → client  'user count'    number of users online
 //                    'user'          {username, name, currentUsers, connected}
 //                    'chat message'  {username, name, message, at}
-//                    'chat history'  [{username, name, message, at}, …] on every (re)connection
+//                    'chat history'  [{username, name, message, at}, …] on every (re)connection,
+//                                    then {before}: the message just before the
+//                                    oldest of them (null if there is none)
 //                    'error message' {error, code}: something refused, or (code
 //                                    "unauthorized") the session ended and the
 //                                    server is about to disconnect this socket
@@ -213,6 +215,8 @@
   // Announcements received since this connection opened: the history that
   // follows a (re)connection goes before them.
   let announcedSinceConnect = [];
+  // Whether a history was shown already (on an earlier connection).
+  let hadHistory = false;
   let endedBySession = false;
 
   socket.on('connect', () => {
@@ -259,21 +263,33 @@
   // Every (re)connection sends the last messages again. The page keeps what
   // it shows and adds those it has not shown yet — the ones posted while it
   // was away — before the announcements of this connection. When all of
-  // them are new, the history does not reach back to the last message shown:
-  // more were posted meanwhile than it holds, and an item marks the gap.
-  socket.on('chat history', (list) => {
+  // them are new and the message the server had just before them is not the
+  // last one shown, more were posted meanwhile than the history holds, and
+  // an item marks the gap. (Without that second argument, from an older
+  // server: when all of them are new.)
+  socket.on('chat history', (list, meta) => {
     const items = Array.isArray(list) ? list : [];
     const messages = byId('messages');
     const shown = messages.querySelectorAll('li.message');
     const shownKeys = new Set(Array.from(shown, (li) => li.dataset.key));
-    const lastTime = shown.length > 0 ? Date.parse(JSON.parse(shown[shown.length - 1].dataset.key)[0]) : -Infinity;
+    const lastShown = shown.length > 0 ? shown[shown.length - 1] : null;
+    const lastTime = lastShown ? Date.parse(JSON.parse(lastShown.dataset.key)[0]) : -Infinity;
     const follow = shown.length === 0 || isAtBottom(messages);
     const missed = items.filter((data) => !shownKeys.has(messageKey(data)) && !(Date.parse(data.at) < lastTime));
     missed.forEach(postedAfterAll);
     const fresh = missed.map(messageItem);
-    if (shown.length > 0 && missed.length > 0 && missed.length === items.length) {
+    const allNew = missed.length > 0 && missed.length === items.length;
+    let gap;
+    if (meta && typeof meta === 'object' && 'before' in meta) {
+      const before = meta.before ? messageKey(meta.before) : null;
+      gap = hadHistory && allNew && before !== null && before !== (lastShown ? lastShown.dataset.key : null);
+    } else {
+      gap = shown.length > 0 && allNew;
+    }
+    if (gap) {
       fresh.unshift(missedItem());
     }
+    hadHistory = true;
     announcedSinceConnect.forEach((li) => { li.remove(); });
     messages.append(...fresh, ...announcedSinceConnect);
     trimMessages(messages);
