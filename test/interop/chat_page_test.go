@@ -106,6 +106,14 @@ func (c *chrome) offline(page string, offline bool) {
 	c.do(map[string]any{"op": "offline", "c": page, "offline": offline}, "offline")
 }
 
+// blockSockets makes the Engine.IO requests of the page's browser context
+// (its tabs too) fail as if the server could not be reached, or lets them
+// through again.
+func (c *chrome) blockSockets(page string, block bool) {
+	c.t.Helper()
+	c.do(map[string]any{"op": "blockSockets", "c": page, "block": block}, "blocked")
+}
+
 // noConsoleErrors fails the test if a page logged an error (a content
 // security policy violation among them).
 func (c *chrome) noConsoleErrors() {
@@ -200,6 +208,41 @@ func TestChatPageFollowsTheConversationInChromium(t *testing.T) {
 		t.Errorf("alice's list after 240 items: %s, want the last 200", got)
 	}
 	c.noConsoleErrors()
+}
+
+// A page that cannot reach the chat server on its first try says so — not
+// that a connection was lost — and keeps trying; once connected, the error
+// of a message that could not be sent meanwhile goes, the text stays in the
+// box. A connection lost later says so.
+func TestChatPageSaysWhenItCannotReachTheServerYetInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t)
+	c := startChrome(t, p)
+	c.open("alice", 900, 700, nil)
+	c.register("alice")
+	c.blockSockets("alice", true)
+	if r := c.do(map[string]any{"op": "tab", "c": "alice-2", "of": "alice", "path": "/chat"}, "opened"); r.N != 200 {
+		t.Fatalf("GET /chat in alice's second tab: %s", r)
+	}
+	c.waitState("alice-2", "reconnecting")
+	if got, want := c.eval("alice-2", `[document.getElementById("connection").textContent, document.getElementById("num-users").textContent]`),
+		`["Cannot reach the chat server — still trying…","Users online: unknown (connecting…)"]`; got != want {
+		t.Errorf("the page before its first connection: %s, want %s", got, want)
+	}
+	c.send("alice-2", "too early")
+	if got := c.eval("alice-2", boxJS); got != `{"input":"too early","error":"Not connected — your message was not sent."}` {
+		t.Errorf("input and error after sending before the first connection: %s", got)
+	}
+	c.blockSockets("alice", false)
+	c.waitState("alice-2", "connected")
+	if got := c.eval("alice-2", boxJS); got != `{"input":"too early","error":""}` {
+		t.Errorf("input and error once connected: %s, want the text kept and the error gone", got)
+	}
+	c.offline("alice", true)
+	c.waitState("alice-2", "reconnecting")
+	if got := c.eval("alice-2", `document.getElementById("connection").textContent`); got != `"Connection lost — reconnecting…"` {
+		t.Errorf("the page once its connection was lost: %s", got)
+	}
 }
 
 // When the network goes away the page says so, keeps what the user typed

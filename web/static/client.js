@@ -60,6 +60,16 @@
     errorTimer = setTimeout(() => { errorLine.hidden = true; }, 6000);
   }
 
+  // Hides the error line if it shows text (an error the next connection
+  // makes stale).
+  function clearError(text) {
+    if (!errorLine.hidden && errorLine.textContent === text) {
+      errorLine.hidden = true;
+      clearTimeout(errorTimer);
+    }
+  }
+  const NOT_CONNECTED = 'Not connected — your message was not sent.';
+
   function showUserCount(count) {
     delete byId('num-users').dataset.state;
     byId('num-users').textContent = count + ' users online';
@@ -199,10 +209,13 @@
   }
 
   // The client tries again (socket.active): the page says it is away until
-  // the next connect.
+  // the next connect — or, before the first, that it cannot get there yet.
+  let everConnected = false;
   function reconnecting() {
-    setConnection('reconnecting', 'Connection lost — reconnecting…');
-    showUserCountUnknown('reconnecting…');
+    setConnection('reconnecting', everConnected
+      ? 'Connection lost — reconnecting…'
+      : 'Cannot reach the chat server — still trying…');
+    showUserCountUnknown(everConnected ? 'reconnecting…' : 'connecting…');
   }
 
   // The client has stopped trying: the status says why, with a link.
@@ -220,8 +233,10 @@
   let endedBySession = false;
 
   socket.on('connect', () => {
+    everConnected = true;
     setConnection('connected', 'Connected');
     setFormEnabled(true);
+    clearError(NOT_CONNECTED);
     announcedSinceConnect = [];
   });
 
@@ -388,7 +403,7 @@
       return;
     }
     if (!socket.connected) {
-      showError('Not connected — your message was not sent.');
+      showError(NOT_CONNECTED);
       return;
     }
     const sending = { text: messageToSend };

@@ -153,6 +153,14 @@ async function handle(cmd) {
     case "offline":
       await pages.get(c).context.setOffline(Boolean(cmd.offline));
       return out({ t: "offline", c });
+    case "blockSockets": {
+      // Engine.IO requests (not the client bundle) of the page's browser
+      // context fail as if the server could not be reached.
+      const { context } = pages.get(c);
+      if (cmd.block) await context.route(engineRequest, (route) => route.abort("connectionrefused"));
+      else await context.unroute(engineRequest);
+      return out({ t: "blocked", c });
+    }
     case "eval":
       return out({ t: "eval", c, text: JSON.stringify(await page(c).evaluate(cmd.expr)) });
     case "viewport":
@@ -170,6 +178,11 @@ async function handle(cmd) {
     default:
       throw new Error(`unknown op ${JSON.stringify(cmd.op)}`);
   }
+}
+
+// engineRequest matches the Engine.IO requests blockSockets fails.
+function engineRequest(url) {
+  return url.pathname === "/socket.io/" && url.searchParams.has("EIO");
 }
 
 // Commands run one at a time, in order.
