@@ -74,10 +74,19 @@ func (s *sock) nextNamed(t *testing.T, event string) *report {
 	if r.Event != event {
 		t.Fatalf("%s got %s, want event %q next", s.c, r, event)
 	}
-	if len(r.Args) != 1 {
-		t.Fatalf("%s got %s, want one argument", s.c, r)
+	if want := argsOf(event); len(r.Args) != want {
+		t.Fatalf("%s got %s, want %d argument(s)", s.c, r, want)
 	}
 	return r
+}
+
+// argsOf is the number of arguments of a chat event: one, but for `chat
+// history` (the list, then {before}).
+func argsOf(event string) int {
+	if event == "chat history" {
+		return 2
+	}
+	return 1
 }
 
 // wantCount checks that the next event is `user count` with n.
@@ -131,6 +140,15 @@ var chatMsgKeys = []string{"username", "name", "message", "at"}
 // wantHistory checks that the next event is `chat history` and returns it.
 func (s *sock) wantHistory(t *testing.T) []chatMsg {
 	t.Helper()
+	items, _ := s.wantHistoryBefore(t)
+	return items
+}
+
+// wantHistoryBefore checks that the next event is `chat history` and
+// returns its list and its second argument's "before": the message just
+// before the list's oldest, nil when the list starts with the first.
+func (s *sock) wantHistoryBefore(t *testing.T) ([]chatMsg, *chatMsg) {
+	t.Helper()
 	r := s.nextNamed(t, "chat history")
 	var items []json.RawMessage
 	if err := json.Unmarshal(r.Args[0], &items); err != nil {
@@ -140,7 +158,16 @@ func (s *sock) wantHistory(t *testing.T) []chatMsg {
 	for i, raw := range items {
 		decodeExact(t, raw, &out[i], chatMsgKeys...)
 	}
-	return out
+	var meta struct {
+		Before json.RawMessage `json:"before"`
+	}
+	decodeExact(t, r.Args[1], &meta, "before")
+	if string(meta.Before) == "null" {
+		return out, nil
+	}
+	var before chatMsg
+	decodeExact(t, meta.Before, &before, chatMsgKeys...)
+	return out, &before
 }
 
 // wantMessage checks that the next event is `chat message` with text from

@@ -371,7 +371,7 @@ func TestChatMessageValidationAndRateLimit(t *testing.T) {
 }
 
 // A client joining after 55 messages gets `chat history` with the last 50,
-// oldest first.
+// oldest first, then {before: message 5}.
 func TestChatHistoryOnJoin(t *testing.T) {
 	t.Parallel()
 	p := startProgram(t)
@@ -394,9 +394,16 @@ func TestChatHistoryOnJoin(t *testing.T) {
 		}
 	}
 
-	_, history := join(t, startNode(t, "client.mjs"), "latecomer", p, users[2], 3)
+	late := openSock(t, startNode(t, "client.mjs"), "latecomer", p, users[2], nil)
+	late.connected(t)
+	late.wantCount(t, 3)
+	late.wantUser(t, users[2], 3, true)
+	history, before := late.wantHistoryBefore(t)
 	if got, want := texts(history), numbered("message", 6, 55); !slicesEqual(got, want) {
 		t.Fatalf("history of %d messages %v, want %v", len(got), got, want)
+	}
+	if before == nil || before.Message != "message 5" || before.Username != senders[5%2].a.Username {
+		t.Errorf("the history's second argument names %+v as the message before it, want message 5", before)
 	}
 	for i, m := range history {
 		if want := senders[(i+6)%2].a.Username; m.Username != want || m.Name != want {
