@@ -147,7 +147,12 @@ func (c *client) safely(f func()) {
 
 // send encodes p and queues it on the connection.
 func (c *client) send(p *parser.Packet, opts engineio.SendOptions) error {
-	if err := c.sess.Send(opts, encode(p)...); err != nil {
+	return c.sendEncoded(encode(p), opts)
+}
+
+// sendEncoded queues Engine.IO packets on the connection in one step.
+func (c *client) sendEncoded(pkts []*engineio.Packet, opts engineio.SendOptions) error {
+	if err := c.sess.Send(opts, pkts...); err != nil {
 		if errors.Is(err, engineio.ErrSessionClosed) {
 			return ErrDisconnected
 		}

@@ -155,3 +155,68 @@ func TestAClientConnectingDuringEmitManyGetsAllOrNoneOfIt(t *testing.T) {
 		c.Close()
 	}
 }
+
+// Socket.EmitMany sends its events to the one client, in order and in one
+// step: a polling client gets them in one response; a volatile one gets all
+// of them or none.
+func TestSocketEmitManySendsTheEventsTogether(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+
+	ws, _ := ts.connect(t, "/", "")
+	s := sockets.next(t)
+	if err := s.EmitMany(Message{"one", []any{1}}, Message{"bin", []any{[]byte{7}}}, Message{"two", nil}); err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, "websocket", ws, `42["one",1]`, `451-["bin",{"_placeholder":true,"num":0}]`, "binary:\x07", `42["two"]`)
+
+	code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
+	if code != 200 || !strings.HasPrefix(body, `0{"sid":"`) {
+		t.Fatalf("handshake %d %s", code, body)
+	}
+	poll := ts.url("EIO=4&transport=polling&sid=" + body[len(`0{"sid":"`):][:20])
+	if code, body, _ := do(t, "POST", poll, "40"); code != 200 || body != "ok" {
+		t.Fatalf("connect %d %s", code, body)
+	}
+	if code, body, _ := do(t, "GET", poll, ""); code != 200 || !strings.HasPrefix(body, `40{"sid":`) {
+		t.Fatalf("connect reply %d %s", code, body)
+	}
+	p := sockets.next(t)
+	if err := p.Volatile().EmitMany(Message{"v1", nil}, Message{"v2", nil}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.EmitMany(Message{"a", []any{"x"}}, Message{"b", nil}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := do(t, "GET", poll, ""); code != 200 || body != "42[\"a\",\"x\"]\x1e42[\"b\"]" {
+		t.Fatalf("poll: %d %q, want both events in one response and no volatile one", code, body)
+	}
+}
+
+// Socket.EmitMany checks every event before it queues any, and reports a
+// disconnected socket.
+func TestSocketEmitManyRefusesBeforeSendingAnything(t *testing.T) {
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	s := sockets.next(t)
+	ok := Message{"fine", nil}
+	for _, bad := range []Message{{"connect", nil}, {"chan", []any{make(chan int)}}} {
+		if err := s.EmitMany(ok, bad); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", bad.Event)) {
+			t.Errorf("EmitMany with %q: %v", bad.Event, err)
+		}
+	}
+	if err := s.EmitMany(); err != nil {
+		t.Errorf("no events: %v", err)
+	}
+	_ = s.Emit("marker")
+	readAll(t, "client", c, `42["marker"]`)
+	s.Disconnect(false)
+	if err := s.EmitMany(ok); !errors.Is(err, ErrDisconnected) {
+		t.Errorf("after Disconnect: %v", err)
+	}
+}

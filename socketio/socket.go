@@ -219,6 +219,18 @@ func (s *Socket) Emit(event string, args ...any) error {
 	return s.emit(0, event, args)
 }
 
+// EmitMany sends several events to this client, in order, in one step (see
+// BroadcastOperator.EmitMany for Message): they are queued together and
+// usually leave in one write (over polling, in one response), and a
+// volatile emitter drops all or none of them. Every event is checked and
+// encoded before anything is queued: an error wrapping ErrReservedEvent or
+// an encoding error (naming the event) sends nothing. Other errors are
+// those of Emit. With no msgs it sends nothing and returns nil (or
+// ErrDisconnected).
+func (s *Socket) EmitMany(msgs ...Message) error {
+	return s.emitMany(0, msgs)
+}
+
 // Volatile returns an emitter whose events are dropped when the client
 // cannot take them right now (Node's socket.volatile): over polling when no
 // poll is waiting, over WebSocket when frames are still queued.
@@ -233,6 +245,32 @@ type Emitter struct {
 
 // Emit is Socket.Emit with the emitter's options.
 func (e Emitter) Emit(event string, args ...any) error { return e.s.emit(e.opts, event, args) }
+
+// EmitMany is Socket.EmitMany with the emitter's options.
+func (e Emitter) EmitMany(msgs ...Message) error { return e.s.emitMany(e.opts, msgs) }
+
+func (s *Socket) emitMany(opts engineio.SendOptions, msgs []Message) error {
+	for _, m := range msgs {
+		if isReserved(m.Event) {
+			return fmt.Errorf("%w: %q", ErrReservedEvent, m.Event)
+		}
+	}
+	if !s.connected.Load() {
+		return ErrDisconnected
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	var pkts []*engineio.Packet
+	for _, m := range msgs {
+		p, err := eventPacket(s.nsp.name, m.Event, m.Args)
+		if err != nil {
+			return fmt.Errorf("%w (event %q)", err, m.Event)
+		}
+		pkts = append(pkts, encode(p)...)
+	}
+	return s.client.sendEncoded(pkts, opts)
+}
 
 func (s *Socket) emit(opts engineio.SendOptions, event string, args []any) error {
 	if isReserved(event) {
