@@ -180,6 +180,20 @@ func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
 		if containsBinary(x) {
 			return appendMap(dst, x, atts)
 		}
+	case *object: // from binaryTree: members in order
+		dst = append(dst, '{')
+		var err error
+		for i, k := range x.keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = parser.AppendString(dst, k)
+			dst = append(dst, ':')
+			if dst, atts, err = appendValue(dst, x.vals[i], atts); err != nil {
+				return dst, atts, err
+			}
+		}
+		return append(dst, '}'), atts, nil
 	case []any:
 		if containsBinary(x) {
 			dst = append(dst, '[')
@@ -237,14 +251,20 @@ func appendValue(dst []byte, v any, atts [][]byte) ([]byte, [][]byte, error) {
 	return append(dst, b[:len(b)-1]...), atts, nil // drop Encode's newline
 }
 
-// containsBinary reports whether v holds a []byte inside map[string]any
-// and []any values.
+// containsBinary reports whether v holds a []byte inside map[string]any,
+// []any and *object values.
 func containsBinary(v any) bool {
 	switch x := v.(type) {
 	case []byte, withBinary:
 		return true
 	case map[string]any:
 		for _, e := range x {
+			if containsBinary(e) {
+				return true
+			}
+		}
+	case *object:
+		for _, e := range x.vals {
 			if containsBinary(e) {
 				return true
 			}

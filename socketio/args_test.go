@@ -117,6 +117,26 @@ func TestBinaryInsideStructsBecomesAttachments(t *testing.T) {
 	if len(atts) != 16 || len(atts[0]) != 1 {
 		t.Fatalf("%d attachments", len(atts))
 	}
+	// The members are in encoding/json's order — fields as declared (the
+	// embedded struct's first), map keys sorted — as the plain path writes
+	// them, here and inside lists with no binary value of their own.
+	type point struct {
+		Z, Y int
+	}
+	type shape struct {
+		Kind   string  `json:"kind"`
+		Points []point `json:"points"`
+		Blob   []byte  `json:"blob"`
+		Tags   map[string]int
+		Alpha  bool `json:"alpha"`
+	}
+	ordered, atts, err := eventData("e", []any{shape{Kind: "k", Points: []point{{1, 2}}, Blob: []byte{1}, Tags: map[string]int{"b": 2, "a": 1}}})
+	if want := `["e",{"kind":"k","points":[{"Z":1,"Y":2}],"blob":{"_placeholder":true,"num":0},"Tags":{"a":1,"b":2},"alpha":false}]`; err != nil || string(ordered) != want || len(atts) != 1 {
+		t.Fatalf("got  %s (%v, %d attachments)\nwant %s", ordered, err, len(atts), want)
+	}
+	if !strings.HasPrefix(string(data), `["chunk",{"seq":7,"hash":{"_placeholder":true,"num":0},"name":"a.png","data":{"_placeholder":true,"num":1},"parts":`) {
+		t.Fatalf("fields not in declaration order: %s", data)
+	}
 	// Without a []byte in it, a struct is encoding/json's, field order and all.
 	plain, atts, _ := eventData("e", []any{chunkMeta{Seq: 3}, fileChunk{Name: "n"}.NoBytes})
 	if string(plain) != `["e",{"seq":3},{"A":"","B":""}]` || len(atts) != 0 {

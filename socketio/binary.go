@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -16,10 +17,12 @@ import (
 // argument, at any depth, as a binary attachment; encoding/json turns a
 // []byte into base64 text. So a value holding a non-nil []byte — a field
 // such as `Data []byte` — is encoded by encoding/json, decoded into a
-// map[string]any / []any tree (numbers kept exact), and each base64 string
-// standing exactly where a []byte of the value stands is put back as that
-// []byte; the tree then goes the way of map[string]any arguments. Values
-// without binary take the plain encoding/json path, unchanged.
+// tree of *object (members in encoding/json's order: struct fields as
+// declared, map keys sorted) and []any (numbers kept exact), and each
+// base64 string standing exactly where a []byte of the value stands is put
+// back as that []byte; the tree then goes the way of map[string]any
+// arguments. Values without binary take the plain encoding/json path,
+// unchanged.
 
 var (
 	marshalerType     = reflect.TypeFor[json.Marshaler]()
@@ -137,14 +140,92 @@ func binaryTree(v any) (any, bool, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, false, err
 	}
-	var tree any // only this path pays for the heap cell Decode needs
 	dec := json.NewDecoder(&b)
 	dec.UseNumber()
-	if err := dec.Decode(&tree); err != nil {
+	tree, err := decodeTree(dec)
+	if err != nil {
 		return nil, false, err
 	}
 	tree = restoreBytes(rv, tree, 0)
 	return tree, containsBinary(tree), nil
+}
+
+// object is a JSON object whose members keep their order.
+type object struct {
+	keys  []string
+	vals  []any
+	index map[string]int // built for large objects on the first lookup
+}
+
+// MarshalJSON encodes o with its members in order, for encoding/json when o
+// is inside a list without binary values (appendValue writes the others).
+func (o *object) MarshalJSON() ([]byte, error) {
+	b, _, err := appendValue(nil, o, nil)
+	return b, err
+}
+
+// find returns the index of member k, or -1.
+func (o *object) find(k string) int {
+	if o.index == nil && len(o.keys) > 16 {
+		o.index = make(map[string]int, len(o.keys))
+		for i, key := range o.keys {
+			o.index[key] = i
+		}
+	}
+	if o.index != nil {
+		if i, ok := o.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range o.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// decodeTree decodes one JSON value: objects as *object, arrays as []any,
+// numbers as json.Number (dec.UseNumber), the rest as encoding/json does.
+func decodeTree(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil
+	}
+	switch d {
+	case '{':
+		o := &object{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := decodeTree(dec)
+			if err != nil {
+				return nil, err
+			}
+			o.keys, o.vals = append(o.keys, k.(string)), append(o.vals, v)
+		}
+		_, err = dec.Token() // '}'
+		return o, err
+	case '[':
+		list := []any{}
+		for dec.More() {
+			v, err := decodeTree(dec)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		_, err = dec.Token() // ']'
+		return list, err
+	}
+	return nil, fmt.Errorf("unexpected %v", d)
 }
 
 // restoreBytes walks v and its encoding's tree together and returns the
@@ -182,7 +263,7 @@ func restoreBytes(v reflect.Value, tree any, depth int) any {
 			}
 		}
 	case reflect.Map:
-		m, ok := tree.(map[string]any)
+		o, ok := tree.(*object)
 		if !ok {
 			return tree
 		}
@@ -191,13 +272,13 @@ func restoreBytes(v reflect.Value, tree any, depth int) any {
 			if !ok {
 				return tree
 			}
-			if e, ok := m[k]; ok {
-				m[k] = restoreBytes(it.Value(), e, depth+1)
+			if i := o.find(k); i >= 0 {
+				o.vals[i] = restoreBytes(it.Value(), o.vals[i], depth+1)
 			}
 		}
 	case reflect.Struct:
-		if m, ok := tree.(map[string]any); ok {
-			restoreFields(v, m, depth)
+		if o, ok := tree.(*object); ok {
+			restoreFields(v, o, depth)
 		}
 	}
 	return tree
@@ -227,10 +308,10 @@ func jsonKey(k reflect.Value) (string, bool) {
 	return "", false
 }
 
-// restoreFields restores the fields of struct v into m, the object
+// restoreFields restores the fields of struct v into o, the object
 // encoding/json made of it: named by their json tag or Go name, embedded
 // structs without a tag name promoted into the same object.
-func restoreFields(v reflect.Value, m map[string]any, depth int) {
+func restoreFields(v reflect.Value, o *object, depth int) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -249,7 +330,7 @@ func restoreFields(v reflect.Value, m map[string]any, depth int) {
 				ft, fv = ft.Elem(), fv.Elem()
 			}
 			if ft.Kind() == reflect.Struct && !opaque(ft) {
-				restoreFields(fv, m, depth+1)
+				restoreFields(fv, o, depth+1)
 				continue
 			}
 		}
@@ -259,8 +340,8 @@ func restoreFields(v reflect.Value, m map[string]any, depth int) {
 		if name == "" {
 			name = f.Name
 		}
-		if e, ok := m[name]; ok {
-			m[name] = restoreBytes(fv, e, depth+1)
+		if i := o.find(name); i >= 0 {
+			o.vals[i] = restoreBytes(fv, o.vals[i], depth+1)
 		}
 	}
 }

@@ -382,7 +382,7 @@ func Example_binary() {
 	c.close()
 	// Output:
 	// server: a.bin de ad
-	// client: ack [{"data":<Buffer 21 52>,"name":"inverted-a.bin"}]
+	// client: ack [{"name":"inverted-a.bin","data":<Buffer 21 52>}]
 }
 
 // Graceful shutdown: Server.Close disconnects every socket with "server
