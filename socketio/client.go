@@ -24,8 +24,12 @@ type client struct {
 	sess *engineio.Session
 	dec  parser.Decoder // used by the reader only
 
-	mu      sync.Mutex
-	sockets []*Socket // at most one per namespace, in connection order
+	mu sync.Mutex
+	// sockets holds at most one socket per namespace, in connection order;
+	// a removed one leaves a nil (holes counts them) until half are nil,
+	// so that removing each of many sockets is not quadratic.
+	sockets []*Socket
+	holes   int
 	// byNsp indexes sockets by namespace once a client has more than
 	// scanSockets of them (nil before: most clients have one or two, and an
 	// idle connection should not carry a map).
@@ -67,11 +71,23 @@ func (c *client) socketFor(nsp string) *Socket {
 		return c.byNsp[nsp]
 	}
 	for _, s := range c.sockets {
-		if s.nsp.name == nsp {
+		if s != nil && s.nsp.name == nsp {
 			return s
 		}
 	}
 	return nil
+}
+
+// liveSocketsLocked returns a copy of the client's sockets, in connection
+// order; c.mu held.
+func (c *client) liveSocketsLocked() []*Socket {
+	live := make([]*Socket, 0, len(c.sockets)-c.holes)
+	for _, s := range c.sockets {
+		if s != nil {
+			live = append(live, s)
+		}
+	}
+	return live
 }
 
 func (c *client) removeSocket(s *Socket) {
@@ -80,12 +96,24 @@ func (c *client) removeSocket(s *Socket) {
 	if c.byNsp != nil && c.byNsp[s.nsp.name] == s {
 		delete(c.byNsp, s.nsp.name)
 	}
-	for i, x := range c.sockets {
-		if x == s {
-			c.sockets = append(c.sockets[:i], c.sockets[i+1:]...)
-			return
+	if s.slot >= len(c.sockets) || c.sockets[s.slot] != s {
+		return // not the client's (any more)
+	}
+	c.sockets[s.slot] = nil
+	c.holes++
+	if c.holes*2 < len(c.sockets) {
+		return
+	}
+	n := 0
+	for _, x := range c.sockets {
+		if x != nil {
+			x.slot = n
+			c.sockets[n] = x
+			n++
 		}
 	}
+	clear(c.sockets[n:])
+	c.sockets, c.holes = c.sockets[:n], 0
 }
 
 // run queues f on the client's runner.
@@ -267,14 +295,17 @@ func (c *client) connect(name string, auth []byte) {
 		c.mu.Unlock()
 		return // the close ended its Context
 	}
+	s.slot = len(c.sockets)
 	c.sockets = append(c.sockets, s)
 	switch {
 	case c.byNsp != nil:
 		c.byNsp[name] = s
-	case len(c.sockets) > scanSockets:
+	case len(c.sockets)-c.holes > scanSockets:
 		c.byNsp = make(map[string]*Socket, 2*len(c.sockets))
 		for _, x := range c.sockets {
-			c.byNsp[x.nsp.name] = x
+			if x != nil {
+				c.byNsp[x.nsp.name] = x
+			}
 		}
 	}
 	// Connected in the same step as it joins the client: a close of the
@@ -363,7 +394,7 @@ func (c *client) callMiddleware(mw Middleware, s *Socket) (err error) {
 // connection once the DISCONNECT packets are written.
 func (c *client) disconnectAll() {
 	c.mu.Lock()
-	sockets := append([]*Socket(nil), c.sockets...)
+	sockets := c.liveSocketsLocked()
 	c.mu.Unlock()
 	for _, s := range sockets {
 		s.disconnect()
@@ -379,7 +410,7 @@ func (c *client) onClose(reason engineio.CloseReason) {
 		c.connectTimer.Stop()
 		c.connectTimer = nil
 	}
-	sockets := append([]*Socket(nil), c.sockets...)
+	sockets := c.liveSocketsLocked()
 	vetting := c.vetting
 	c.mu.Unlock()
 	r := reasonFromEngine(reason)

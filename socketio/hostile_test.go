@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -262,5 +263,85 @@ func TestAFloodingPollingClientIsSlowedDownNotBuffered(t *testing.T) {
 	cl.runMu.Unlock()
 	if peak > runHighWater+1 {
 		t.Fatalf("peak backlog %d (high water %d)", peak, runHighWater)
+	}
+}
+
+// A client's sockets leave it in any order without disturbing the others:
+// events keep reaching the right namespace while removed sockets leave
+// holes and after the holes are compacted away, a namespace left can be
+// joined again, and the connection's close disconnects the rest in the
+// order they connected.
+func TestClientSocketsLeaveInAnyOrder(t *testing.T) {
+	io := NewServer(quietOptions())
+	const n = 20
+	disconnected := newEvents[string]()
+	clients := newEvents[*client]()
+	for i := range n {
+		io.Of(fmt.Sprintf("/n%d", i)).OnConnection(func(s *Socket) {
+			clients.add(s.client)
+			s.On("echo", func(s *Socket, e *Event) { _ = e.Ack(s.Namespace().Name()) })
+			s.OnDisconnect(func(s *Socket, reason DisconnectReason) { disconnected.add(s.Namespace().Name()) })
+		})
+	}
+	ts := start(t, io)
+	c := ts.ws(t)
+	c.ReadText()
+	for i := range n {
+		c.Text(fmt.Sprintf("40/n%d,", i))
+		if msg := c.ReadSkippingPongs(); !strings.HasPrefix(msg, fmt.Sprintf(`40/n%d,{"sid":`, i)) {
+			t.Fatalf("got %q", msg)
+		}
+	}
+	cl := clients.next(t)
+	echo := func(i, id int) {
+		t.Helper()
+		c.Text(fmt.Sprintf(`42/n%d,%d["echo"]`, i, id))
+		if got, want := c.ReadSkippingPongs(), fmt.Sprintf(`43/n%d,%d["/n%d"]`, i, id, i); got != want {
+			t.Fatalf("echo in /n%d: got %q, want %q", i, got, want)
+		}
+	}
+	left := map[int]bool{}
+	for k, i := range []int{5, 0, 19, 7, 3, 11, 12, 1, 8, 14} { // the tenth compacts
+		c.Text(fmt.Sprintf("41/n%d,", i))
+		if got := disconnected.next(t); got != fmt.Sprintf("/n%d", i) {
+			t.Fatalf("disconnected %s, want /n%d", got, i)
+		}
+		left[i] = true
+		for j := range n {
+			if !left[j] {
+				echo(j, k*100+j)
+			}
+		}
+	}
+	cl.mu.Lock()
+	holes, slots := cl.holes, len(cl.sockets)
+	for i, s := range cl.sockets {
+		if s == nil || s.slot != i {
+			t.Errorf("after compaction, slot %d holds %v", i, s)
+		}
+	}
+	cl.mu.Unlock()
+	if holes != 0 || slots != n-len(left) {
+		t.Errorf("after 10 of 20 left: %d slots, %d holes; want %d, 0", slots, holes, n-len(left))
+	}
+	c.Text("40/n7,") // again
+	if msg := c.ReadSkippingPongs(); !strings.HasPrefix(msg, `40/n7,{"sid":`) {
+		t.Fatalf("got %q", msg)
+	}
+	delete(left, 7)
+	echo(7, 9999)
+	c.Close()
+	var want, got []string
+	for i := range n {
+		if !left[i] && i != 7 {
+			want = append(want, fmt.Sprintf("/n%d", i))
+		}
+	}
+	want = append(want, "/n7")
+	for range want {
+		got = append(got, disconnected.next(t))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("disconnected on close %v, want %v (connection order)", got, want)
 	}
 }

@@ -25,6 +25,7 @@ type Socket struct {
 	id     string
 	nsp    *Namespace
 	client *client
+	slot   int // index in client.sockets; client.mu
 	hs     Handshake
 
 	connected atomic.Bool
