@@ -340,10 +340,14 @@ func TestChatPageWhenTheSessionEndsInChromium(t *testing.T) {
 	c := startChrome(t, p)
 	c.openChat(p, alice, 900, 700)
 	c.openChat(p, bob, 900, 700)
-	const ended = `{"text":"Your session has ended (you logged out, or it expired). Log in again","link":"/","disabled":true}`
+	// The box is read-only, not disabled: what it holds can still be
+	// selected and copied.
+	const ended = `{"text":"Your session has ended (you logged out, or it expired). Log in again","link":"/","readOnly":true,"focusable":true,"send":true}`
 	statusJS := `(() => {
-		const s = document.getElementById("connection"), a = s.querySelector("a");
-		return {text: s.textContent, link: a && a.getAttribute("href"), disabled: document.getElementById("m").disabled};
+		const s = document.getElementById("connection"), a = s.querySelector("a"), m = document.getElementById("m");
+		m.focus();
+		return {text: s.textContent, link: a && a.getAttribute("href"), readOnly: m.readOnly,
+			focusable: document.activeElement === m, send: document.querySelector("#send button").disabled};
 	})()`
 
 	alice.logout(t) // in another tab of hers

@@ -188,16 +188,20 @@
   if (typeof io !== 'function') {
     setConnection('offline', 'Chat server unavailable.', { text: 'Reload', href: location.pathname });
     showUserCountUnknown('disconnected');
-    input.disabled = true;
+    input.disabled = true; // nothing was typed yet
+    form.querySelectorAll('button').forEach((b) => { b.disabled = true; });
     return;
   }
 
   const socket = io();
 
-  // While the connection is down for good, the form is disabled: typing
-  // into it would only produce errors.
+  // While the connection is down for good, the form cannot send: typing
+  // into it would only produce errors. The box turns read-only rather than
+  // disabled, so that text given back to it can still be selected and
+  // copied; the Send button is disabled.
   function setFormEnabled(enabled) {
-    input.disabled = !enabled;
+    input.readOnly = !enabled;
+    input.toggleAttribute('aria-disabled', !enabled);
     form.querySelectorAll('button').forEach((b) => { b.disabled = !enabled; });
   }
 
@@ -394,6 +398,9 @@
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    if (input.readOnly) {
+      return; // the connection is down for good (the status says why)
+    }
     const messageToSend = input.value.trim();
     if (!messageToSend) {
       return;
