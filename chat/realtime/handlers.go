@@ -66,7 +66,13 @@ func (rt *Server) register(io *socketio.Server) {
 		first, currentUsers := rt.presence.Connect(socket.ID(), user.ID)
 		var joined *announcement
 		if first {
-			joined = rt.announce(everyone, func(io *announcement) {
+			to := everyone
+			if rt.closing {
+				// Connected as its server shuts down: as with departures,
+				// only the sockets that stay are told.
+				to = inRoom(presenceRoom)
+			}
+			joined = rt.announce(to, func(io *announcement) {
 				io.Emit("user count", currentUsers)
 				io.Emit("user", userEvent{Username: user.Username, Name: user.DisplayName(), CurrentUsers: currentUsers, Connected: true})
 			})

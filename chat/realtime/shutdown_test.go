@@ -110,6 +110,40 @@ func TestShutdownAnnouncesDeparturesOnlyToTheSocketsThatStay(t *testing.T) {
 	}
 }
 
+// A user who connects while the server shuts down (its middleware done as
+// Shutdown began) is announced as departures are: to the sockets that stay,
+// not to this server's own, which are being closed.
+func TestAUserConnectingDuringShutdownIsAnnouncedOnlyToTheSocketsThatStay(t *testing.T) {
+	rec := &recordingAdapter{}
+	e := newEnvWith(t, func(c *Config) { c.adapter = rec.factory }) // alice and bob exist
+	alice := e.open("alice")
+	alice.settle(1)
+	stay := e.rt.io.Of("/").Sockets()[0]
+	stayRooms := slices.DeleteFunc(stay.Rooms(), func(r string) bool { return r == stay.ID() })
+
+	// Shutdown's first step, without its second (closing the sockets).
+	e.rt.announceMu.Lock()
+	e.rt.closing = true
+	_ = e.rt.io.Local().SocketsLeave(presenceRoom)
+	e.rt.announceMu.Unlock()
+	rec.start()
+	bob := e.open("bob")
+	for name, _ := bob.event(); name != "chat history"; name, _ = bob.event() {
+		if name == "user" || name == "user count" {
+			t.Errorf("bob, being closed with his server, heard %s", name)
+		}
+	}
+	sent := rec.stop()
+	if len(sent) != 2 || sent[0].event != "user count" || sent[1].event != "user" {
+		t.Fatalf("broadcasts %+v, want bob's arrival: `user count`, `user`", sent)
+	}
+	for _, b := range sent {
+		if !b.selects(stayRooms) || len(b.local) > 0 {
+			t.Errorf("%s broadcast with %+v to %d sockets of this server; want only the sockets that stay (in %q)", b.event, b.opts, len(b.local), stayRooms)
+		}
+	}
+}
+
 // settle reads a tab's events until it has its history and has heard of
 // the n-th user online.
 func (tb *tab) settle(n int) {
