@@ -26,10 +26,9 @@ type client struct {
 
 	mu sync.Mutex
 	// sockets holds at most one socket per namespace, in connection order;
-	// a removed one leaves a nil (holes counts them) until half are nil,
+	// a removed one leaves a nil (counted in holes) until half are nil,
 	// so that removing each of many sockets is not quadratic.
 	sockets []*Socket
-	holes   int
 	// byNsp indexes sockets by namespace once a client has more than
 	// scanSockets of them (nil before: most clients have one or two, and an
 	// idle connection should not carry a map).
@@ -37,6 +36,7 @@ type client struct {
 	connecting   []string // namespaces whose CONNECT is being processed
 	vetting      *Socket  // the socket in its connection middlewares (one at a time: on the runner)
 	closed       bool
+	holes        int32 // nil entries in sockets (here: in closed's padding)
 	connectTimer *time.Timer
 
 	runMu    sync.Mutex
@@ -81,7 +81,7 @@ func (c *client) socketFor(nsp string) *Socket {
 // liveSocketsLocked returns a copy of the client's sockets, in connection
 // order; c.mu held.
 func (c *client) liveSocketsLocked() []*Socket {
-	live := make([]*Socket, 0, len(c.sockets)-c.holes)
+	live := make([]*Socket, 0, len(c.sockets)-int(c.holes))
 	for _, s := range c.sockets {
 		if s != nil {
 			live = append(live, s)
@@ -96,18 +96,18 @@ func (c *client) removeSocket(s *Socket) {
 	if c.byNsp != nil && c.byNsp[s.nsp.name] == s {
 		delete(c.byNsp, s.nsp.name)
 	}
-	if s.slot >= len(c.sockets) || c.sockets[s.slot] != s {
+	if int(s.slot) >= len(c.sockets) || c.sockets[s.slot] != s {
 		return // not the client's (any more)
 	}
 	c.sockets[s.slot] = nil
 	c.holes++
-	if c.holes*2 < len(c.sockets) {
+	if int(c.holes)*2 < len(c.sockets) {
 		return
 	}
 	n := 0
 	for _, x := range c.sockets {
 		if x != nil {
-			x.slot = n
+			x.slot = int32(n)
 			c.sockets[n] = x
 			n++
 		}
@@ -295,12 +295,12 @@ func (c *client) connect(name string, auth []byte) {
 		c.mu.Unlock()
 		return // the close ended its Context
 	}
-	s.slot = len(c.sockets)
+	s.slot = int32(len(c.sockets))
 	c.sockets = append(c.sockets, s)
 	switch {
 	case c.byNsp != nil:
 		c.byNsp[name] = s
-	case len(c.sockets)-c.holes > scanSockets:
+	case len(c.sockets)-int(c.holes) > scanSockets:
 		c.byNsp = make(map[string]*Socket, 2*len(c.sockets))
 		for _, x := range c.sockets {
 			if x != nil {

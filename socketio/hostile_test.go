@@ -316,7 +316,7 @@ func TestClientSocketsLeaveInAnyOrder(t *testing.T) {
 	cl.mu.Lock()
 	holes, slots := cl.holes, len(cl.sockets)
 	for i, s := range cl.sockets {
-		if s == nil || s.slot != i {
+		if s == nil || int(s.slot) != i {
 			t.Errorf("after compaction, slot %d holds %v", i, s)
 		}
 	}

@@ -25,7 +25,6 @@ type Socket struct {
 	id     string
 	nsp    *Namespace
 	client *client
-	slot   int // index in client.sockets; client.mu
 	hs     Handshake
 
 	connected atomic.Bool
@@ -51,7 +50,8 @@ type Socket struct {
 	middlewares  []PacketMiddleware
 	errorHandler func(s *Socket, err error)
 	acks         map[int64]ackWaiter
-	acksClosed   bool // disconnected: no more waiters
+	acksClosed   bool  // disconnected: no more waiters
+	slot         int32 // index in client.sockets; client.mu (here: in acksClosed's padding)
 	// ctx is the socket's Context, made on first use (most sockets never
 	// ask); ended is why the socket ended, once it has.
 	ctx   *socketContext
