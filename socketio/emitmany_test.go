@@ -100,18 +100,7 @@ func TestVolatileEmitManyIsDeliveredOrDroppedWhole(t *testing.T) {
 	ts := start(t, io)
 	ws, _ := ts.connect(t, "/", "")
 
-	code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
-	if code != 200 || !strings.HasPrefix(body, `0{"sid":"`) {
-		t.Fatalf("handshake %d %s", code, body)
-	}
-	sid := body[len(`0{"sid":"`):][:20]
-	poll := ts.url("EIO=4&transport=polling&sid=" + sid)
-	if code, body, _ := do(t, "POST", poll, "40"); code != 200 || body != "ok" {
-		t.Fatalf("connect %d %s", code, body)
-	}
-	if code, body, _ := do(t, "GET", poll, ""); code != 200 || !strings.HasPrefix(body, `40{"sid":`) {
-		t.Fatalf("connect reply %d %s", code, body)
-	}
+	poll := ts.pollingSocket(t)
 
 	if err := io.Volatile().EmitMany(Message{"v1", nil}, Message{"v2", nil}); err != nil {
 		t.Fatal(err)
@@ -156,6 +145,25 @@ func TestAClientConnectingDuringEmitManyGetsAllOrNoneOfIt(t *testing.T) {
 	}
 }
 
+// pollingSocket connects a long-polling client to the main namespace and
+// reads the CONNECT reply; it returns the session's polling URL, with no
+// poll waiting.
+func (ts *testServer) pollingSocket(t *testing.T) string {
+	t.Helper()
+	code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
+	if code != 200 || !strings.HasPrefix(body, `0{"sid":"`) {
+		t.Fatalf("handshake %d %s", code, body)
+	}
+	poll := ts.url("EIO=4&transport=polling&sid=" + body[len(`0{"sid":"`):][:20])
+	if code, body, _ := do(t, "POST", poll, "40"); code != 200 || body != "ok" {
+		t.Fatalf("connect %d %s", code, body)
+	}
+	if code, body, _ := do(t, "GET", poll, ""); code != 200 || !strings.HasPrefix(body, `40{"sid":`) {
+		t.Fatalf("connect reply %d %s", code, body)
+	}
+	return poll
+}
+
 // Socket.EmitMany sends its events to the one client, in order and in one
 // step: a polling client gets them in one response; a volatile one gets all
 // of them or none.
@@ -172,17 +180,7 @@ func TestSocketEmitManySendsTheEventsTogether(t *testing.T) {
 	}
 	readAll(t, "websocket", ws, `42["one",1]`, `451-["bin",{"_placeholder":true,"num":0}]`, "binary:\x07", `42["two"]`)
 
-	code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
-	if code != 200 || !strings.HasPrefix(body, `0{"sid":"`) {
-		t.Fatalf("handshake %d %s", code, body)
-	}
-	poll := ts.url("EIO=4&transport=polling&sid=" + body[len(`0{"sid":"`):][:20])
-	if code, body, _ := do(t, "POST", poll, "40"); code != 200 || body != "ok" {
-		t.Fatalf("connect %d %s", code, body)
-	}
-	if code, body, _ := do(t, "GET", poll, ""); code != 200 || !strings.HasPrefix(body, `40{"sid":`) {
-		t.Fatalf("connect reply %d %s", code, body)
-	}
+	poll := ts.pollingSocket(t)
 	p := sockets.next(t)
 	if err := p.Volatile().EmitMany(Message{"v1", nil}, Message{"v2", nil}); err != nil {
 		t.Fatal(err)

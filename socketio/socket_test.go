@@ -73,10 +73,7 @@ func TestMiddlewareRefusalSendsConnectErrorWithData(t *testing.T) {
 // generic message: the panic's value (internals, perhaps secrets) goes to
 // the server's log with a stack trace, never to the client.
 func TestPanickingMiddlewareRefusesWithoutTellingTheClientWhy(t *testing.T) {
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	o := quietOptions()
-	o.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+	o, logs := loggedOptions()
 	io := NewServer(o)
 	io.Use(func(_ context.Context, s *Socket) error {
 		panic("dial postgres://admin:hunter2@db: connection refused")
@@ -88,9 +85,7 @@ func TestPanickingMiddlewareRefusesWithoutTellingTheClientWhy(t *testing.T) {
 	if msg := c.ReadText(); msg != `44{"message":"internal server error"}` {
 		t.Fatalf("got %q", msg)
 	}
-	logMu.Lock()
-	got := logs.String()
-	logMu.Unlock()
+	got := logs()
 	if !strings.Contains(got, "middleware panicked") || !strings.Contains(got, "hunter2") || !strings.Contains(got, "socket_test.go") {
 		t.Fatalf("the log does not carry the panic and its stack:\n%s", got)
 	}
@@ -128,10 +123,7 @@ func TestConnectionHandlerPanicIsReportedToOnError(t *testing.T) {
 // Without an OnError handler, a handler's panic is logged at level Error
 // with its stack, whichever handler it was.
 func TestHandlerPanicsWithoutOnErrorAreLoggedWithTheirStack(t *testing.T) {
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	o := quietOptions()
-	o.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+	o, logs := loggedOptions()
 	io := NewServer(o)
 	done := newEvents[string]()
 	io.OnConnection(func(s *Socket) {
@@ -144,9 +136,7 @@ func TestHandlerPanicsWithoutOnErrorAreLoggedWithTheirStack(t *testing.T) {
 	c.Text(`42["boom"]`)
 	c.Text(`42["after"]`)
 	done.next(t)
-	logMu.Lock()
-	got := logs.String()
-	logMu.Unlock()
+	got := logs()
 	for _, want := range []string{
 		`level=ERROR msg="socketio: connection handler panicked"`, "panic=\"connection kaboom\"",
 		`level=ERROR msg="socketio: handler of \"boom\" panicked"`, "panic=\"event kaboom\"",
@@ -157,6 +147,20 @@ func TestHandlerPanicsWithoutOnErrorAreLoggedWithTheirStack(t *testing.T) {
 	}
 	if n := strings.Count(got, "socket_test.go"); n < 2 {
 		t.Errorf("the log carries %d stacks, want 2:\n%s", n, got)
+	}
+}
+
+// loggedOptions returns quietOptions logging as text into a buffer, and a
+// function returning what was logged so far.
+func loggedOptions() (*Options, func() string) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	o := quietOptions()
+	o.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	return o, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
 	}
 }
 
