@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"compress/flate"
 	"log/slog"
 	"net/http"
 	"time"
@@ -67,6 +68,9 @@ type Options struct {
 	// bandwidth. Negotiated without context takeover, so it costs no memory
 	// per idle connection and a broadcast is compressed once.
 	PerMessageDeflate *PerMessageDeflate
+	// HTTPCompression configures the compression of long-polling responses
+	// (nil: on, 1 KiB threshold, fastest level; see HTTPCompression).
+	HTTPCompression *HTTPCompression
 	// DisableNetpoll serves every WebSocket with a reader goroutine instead
 	// of the epoll loops (Linux only; other systems always do).
 	DisableNetpoll bool
@@ -146,6 +150,17 @@ func newConfig(o *Options) config {
 		d.Threshold = 1024
 		c.PerMessageDeflate = &d
 	}
+	hc := HTTPCompression{}
+	if c.HTTPCompression != nil {
+		hc = *c.HTTPCompression
+	}
+	if hc.Threshold <= 0 {
+		hc.Threshold = 1024
+	}
+	if hc.Level < flate.BestSpeed || hc.Level > flate.BestCompression {
+		hc.Level = flate.BestSpeed
+	}
+	c.HTTPCompression = &hc
 	c.log = c.Logger
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -121,7 +121,7 @@ respond:
 		}
 		body = last.appendPolling(body)
 	}
-	writePayload(w, body)
+	s.srv.writePayload(w, r, body)
 	buf.b = body
 	putBuffer(buf)
 	if done {
@@ -129,12 +129,31 @@ respond:
 	}
 }
 
-// writePayload answers a poll (or the handshake) with a polling payload.
-func writePayload(w http.ResponseWriter, body []byte) {
+// writePayload answers a poll (or the handshake) with a polling payload,
+// compressed when it is large enough and the client accepts it
+// (Options.HTTPCompression).
+func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
+	if !srv.cfg.HTTPCompression.Disabled {
+		h.Add("Vary", "Accept-Encoding")
+	}
+	if enc := srv.cfg.pollEncoding(r, len(body)); enc != "" {
+		zbuf := getBuffer()
+		out := bytes.NewBuffer(zbuf.b[:0])
+		if err := pollCompressors.compress(out, body, enc, srv.cfg.HTTPCompression.Level); err == nil {
+			h.Set("Content-Encoding", enc)
+			h.Set("Content-Length", strconv.Itoa(out.Len()))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(out.Bytes())
+			zbuf.b = out.Bytes()
+			putBuffer(zbuf)
+			return
+		}
+		putBuffer(zbuf) // cannot happen (writing to memory); send it plain
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }

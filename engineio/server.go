@@ -231,7 +231,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 	srv.closeIfClosing(s)
 	s.startHeartbeat()
 	body := open.appendPolling(nil)
-	writePayload(w, body)
+	srv.writePayload(w, r, body)
 }
 
 // closeIfClosing closes a session added to the registry after Server.Close

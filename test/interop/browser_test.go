@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,7 +115,9 @@ func TestChromiumPage(t *testing.T) {
 	reg.gone.none(t, 0, "disconnection")
 
 	// cross-origin: the page connects to two other servers over polling
-	// (XMLHttpRequest, so CORS applies), with credentials
+	// (XMLHttpRequest, so CORS applies), with credentials; the ack, over
+	// 1 KiB, comes back gzip-compressed (Chromium accepts it) and intact
+	long := strings.Repeat("·", 1500)
 	for _, c := range []struct {
 		name    string
 		cors    *engineio.CORS
@@ -132,7 +135,14 @@ func TestChromiumPage(t *testing.T) {
 			text, _ := e.Args.String(0)
 			_ = e.Ack(map[string]string{"text": "pong " + text, "origin": s.Handshake().Headers.Get("Origin")})
 		})
-		otherSrv := serve(t, "127.0.0.1:0", other, nil)
+		var encMu sync.Mutex
+		encodings := map[string]int{} // Content-Encoding of the polling answers
+		otherSrv := serve(t, "127.0.0.1:0", other, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			other.ServeHTTP(w, r)
+			encMu.Lock()
+			encodings[w.Header().Get("Content-Encoding")]++
+			encMu.Unlock()
+		}))
 		b.send(t, map[string]any{"op": "eval", "expr": `(async () => {
 			const other = io(` + strconv.Quote(otherSrv.URL) + `, {
 				transports: ["polling"], withCredentials: true, reconnection: false,
@@ -146,7 +156,7 @@ func TestChromiumPage(t *testing.T) {
 			} catch (err) {
 				return "connect_error: " + err.message;
 			}
-			return await other.timeout(5000).emitWithAck("ping", "cross-origin ✓");
+			return await other.timeout(5000).emitWithAck("ping", "cross-origin ✓" + ` + strconv.Quote(long) + `);
 		})()`})
 		result := b.want(t, "eval", "page").Text
 		if !c.allowed {
@@ -157,9 +167,14 @@ func TestChromiumPage(t *testing.T) {
 			continue
 		}
 		var ack struct{ Text, Origin string }
-		if err := json.Unmarshal([]byte(result), &ack); err != nil || ack.Text != "pong cross-origin ✓" || ack.Origin != srv.URL {
-			t.Errorf("cross-origin ack %s (%v), want the pong and origin %s", result, err, srv.URL)
+		if err := json.Unmarshal([]byte(result), &ack); err != nil || ack.Text != "pong cross-origin ✓"+long || ack.Origin != srv.URL {
+			t.Errorf("cross-origin ack %.80s… (%v), want the pong and origin %s", result, err, srv.URL)
 		}
+		encMu.Lock()
+		if encodings["gzip"] == 0 {
+			t.Errorf("no polling answer was gzip-compressed (Content-Encoding of the answers: %v)", encodings)
+		}
+		encMu.Unlock()
 		if s := otherReg.get(t, c.name); !s.Handshake().XDomain || s.Transport() != "polling" {
 			t.Errorf("cross-origin socket: XDomain %v, transport %s", s.Handshake().XDomain, s.Transport())
 		}
