@@ -94,7 +94,8 @@
 //   - socket.onAny → [Socket.OnAny]; socket.use(([event, …args], next) => …) → [Socket.Use]
 //   - socket.on("disconnect", (reason) => …) → [Socket.OnDisconnect]; "disconnecting" →
 //     [Socket.OnDisconnecting] (s.Rooms() still holds the rooms)
-//   - socket.emit("event", a, b) → [Socket.Emit]("event", a, b); socket.volatile.emit → s.Volatile().Emit
+//   - socket.emit("event", a, b) → [Socket.Emit]("event", a, b); socket.volatile.emit → s.Volatile().Emit;
+//     several socket.emit in a row → [Socket.EmitMany] (queued together, usually one write)
 //   - await socket.timeout(ms).emitWithAck("event", a) → ctx, cancel := context.WithTimeout(ctx, d);
 //     [Socket.EmitWithAck](ctx, "event", a); socket.timeout(ms).emit("event", a, (err, res) => …) →
 //     the same in a goroutine
@@ -121,6 +122,7 @@
 //
 // Not provided: connection state recovery, Engine.IO v3 clients
 // (allowEIO3), emit with a callback (use EmitWithAck), the per-emit
-// compress flag (compression is Options.Engine.PerMessageDeflate), removing
+// compress flag (compression is Options.Engine.PerMessageDeflate for
+// WebSocket, Options.Engine.HTTPCompression for long-polling), removing
 // handlers (off, removeAllListeners), serverSideEmit with acknowledgements.
 package socketio
