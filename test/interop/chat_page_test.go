@@ -213,7 +213,8 @@ func TestChatPageFollowsTheConversationInChromium(t *testing.T) {
 // A page that cannot reach the chat server on its first try says so — not
 // that a connection was lost — and keeps trying; once connected, the error
 // of a message that could not be sent meanwhile goes, the text stays in the
-// box. A connection lost later says so.
+// box. A connection lost later says so, and the page reconnects as soon as
+// the browser says the network is back.
 func TestChatPageSaysWhenItCannotReachTheServerYetInChromium(t *testing.T) {
 	t.Parallel()
 	p := startProgram(t)
@@ -243,6 +244,13 @@ func TestChatPageSaysWhenItCannotReachTheServerYetInChromium(t *testing.T) {
 	if got := c.eval("alice-2", `document.getElementById("connection").textContent`); got != `"Connection lost — reconnecting…"` {
 		t.Errorf("the page once its connection was lost: %s", got)
 	}
+	// When the browser says the network is back, the page tries at once,
+	// not at the end of the client's back-off.
+	c.offline("alice", false)
+	c.b.waitFor(t, "alice-2 reconnecting as the network came back", func(r *report) bool {
+		return r.T == "console" && r.C == "alice-2" && r.Text == "info: Network back: reconnecting now."
+	})
+	c.waitState("alice-2", "connected")
 }
 
 // When the network goes away the page says so, keeps what the user typed

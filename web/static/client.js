@@ -267,6 +267,18 @@
     }
   });
 
+  // The browser says the network is back: try again at once rather than
+  // at the end of the client's back-off (up to 5 s). Disconnecting the
+  // socket that is waiting to retry cancels the wait; connecting starts a
+  // fresh attempt (and, should it fail, a fresh back-off).
+  window.addEventListener('online', () => {
+    if (socket.active && !socket.connected) {
+      console.info('Network back: reconnecting now.');
+      socket.disconnect();
+      socket.connect();
+    }
+  });
+
   socket.on('user count', (count) => {
     showUserCount(count);
   });
