@@ -73,6 +73,19 @@ func TestChatPageCountIsUnknownWhileAwayInChromium(t *testing.T) {
 	c.noConsoleErrors()
 }
 
+// heardLeave waits for socket c of node n to hear that a left (`user`,
+// connected false), consuming the event.
+func heardLeave(t *testing.T, n *node, c string, a *account) {
+	t.Helper()
+	n.waitFor(t, c+" hearing "+a.Username+" leave", func(r *report) bool {
+		if r.T != "event" || r.C != c || r.Event != "user" || len(r.Args) != 1 {
+			return false
+		}
+		var u userEvt
+		return json.Unmarshal(r.Args[0], &u) == nil && u.Username == a.Username && !u.Connected
+	})
+}
+
 // missedMarker is the item that stands where messages are missing: more
 // were posted while the page was away than the history it got back holds.
 const missedMarker = "Some messages were missed while you were away."
@@ -99,6 +112,7 @@ func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	// the rate limit's burst); the history holds the last 50.
 	c.offline("alice", true)
 	c.waitState("alice", "reconnecting")
+	heardLeave(t, n, "bob", alice) // the server counted her out: her return is announced
 	postTen := func(senders []*account) (posted []string) {
 		for _, a := range senders {
 			n.connect(t, a.Username, p.URL, clientOpts{Opts: chatOpts(t, a, nil), Quiet: true})
@@ -125,6 +139,7 @@ func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	// Away again, for one message: the history reaches back, no marker.
 	c.offline("alice", true)
 	c.waitState("alice", "reconnecting")
+	heardLeave(t, n, "bob", alice) // the server counted her out: her return is announced
 	b.send(t, "while away").accepted(t, "bob's message")
 	c.offline("alice", false)
 	c.waitState("alice", "connected")
@@ -142,6 +157,7 @@ func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	// otherwise.
 	c.offline("alice", true)
 	c.waitState("alice", "reconnecting")
+	heardLeave(t, n, "bob", alice) // the server counted her out: her return is announced
 	fifty := postTen(later)
 	c.offline("alice", false)
 	c.waitState("alice", "connected")

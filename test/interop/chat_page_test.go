@@ -115,11 +115,15 @@ func (c *chrome) blockSockets(page string, block bool) {
 }
 
 // noConsoleErrors fails the test if a page logged an error (a content
-// security policy violation among them).
+// security policy violation among them). A request that failed because the
+// test had taken the network away is not one: the page reconnects as the
+// browser says the network is back, which can be a moment before requests
+// go through again.
 func (c *chrome) noConsoleErrors() {
 	c.t.Helper()
 	c.b.none(c.t, 0, "a console error", func(r *report) bool {
-		return r.T == "console" && strings.HasPrefix(r.Text, "error")
+		return r.T == "console" && strings.HasPrefix(r.Text, "error") &&
+			r.Text != "error: Failed to load resource: net::ERR_INTERNET_DISCONNECTED"
 	})
 }
 

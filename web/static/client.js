@@ -271,8 +271,11 @@
   // at the end of the client's back-off (up to 5 s). Disconnecting the
   // socket that is waiting to retry cancels the wait; connecting starts a
   // fresh attempt (and, should it fail, a fresh back-off).
+  // Only while it waits: an attempt under way is left to finish. (The
+  // manager's state, _readyState, is internal to socket.io-client; the
+  // bundle served is the pinned 4.8 one.)
   window.addEventListener('online', () => {
-    if (socket.active && !socket.connected) {
+    if (socket.active && !socket.connected && socket.io._readyState === 'closed') {
       console.info('Network back: reconnecting now.');
       socket.disconnect();
       socket.connect();
