@@ -48,12 +48,10 @@ func (c *config) pollEncoding(r *http.Request, n int) string {
 // acceptsEncoding reports whether Accept-Encoding values accept gzip and
 // deflate: named (or "*") with a q-value that is not zero.
 func acceptsEncoding(values []string) (gzip, deflate bool) {
-	star := false
-	named := map[string]bool{}
+	var star, gz, df struct{ seen, ok bool }
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
 			coding, params, _ := strings.Cut(part, ";")
-			coding = strings.ToLower(strings.TrimSpace(coding))
 			ok := true
 			for p := range strings.SplitSeq(params, ";") {
 				k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
@@ -63,24 +61,23 @@ func acceptsEncoding(values []string) (gzip, deflate bool) {
 					}
 				}
 			}
-			switch coding {
-			case "gzip", "x-gzip", "deflate":
-				if coding == "x-gzip" {
-					coding = "gzip"
-				}
-				named[coding] = ok
-			case "*":
-				star = ok
+			switch coding = strings.TrimSpace(coding); {
+			case strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "x-gzip"):
+				gz.seen, gz.ok = true, ok
+			case strings.EqualFold(coding, "deflate"):
+				df.seen, df.ok = true, ok
+			case coding == "*":
+				star.seen, star.ok = true, ok
 			}
 		}
 	}
-	accept := func(c string) bool {
-		if ok, seen := named[c]; seen {
-			return ok
+	accept := func(c struct{ seen, ok bool }) bool {
+		if c.seen {
+			return c.ok
 		}
-		return star
+		return star.ok
 	}
-	return accept("gzip"), accept("deflate")
+	return accept(gz), accept(df)
 }
 
 // compressors pools gzip and zlib writers per level.
