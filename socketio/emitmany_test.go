@@ -168,13 +168,9 @@ func (ts *testServer) pollingSocket(t *testing.T) string {
 // step: a polling client gets them in one response; a volatile one gets all
 // of them or none.
 func TestSocketEmitManySendsTheEventsTogether(t *testing.T) {
-	io := NewServer(quietOptions())
+	io, ts, ws, s := oneSocket(t)
 	sockets := newEvents[*Socket]()
 	io.OnConnection(func(s *Socket) { sockets.add(s) })
-	ts := start(t, io)
-
-	ws, _ := ts.connect(t, "/", "")
-	s := sockets.next(t)
 	if err := s.EmitMany(Message{"one", []any{1}}, Message{"bin", []any{[]byte{7}}}, Message{"two", nil}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,12 +192,7 @@ func TestSocketEmitManySendsTheEventsTogether(t *testing.T) {
 // Socket.EmitMany checks every event before it queues any, and reports a
 // disconnected socket.
 func TestSocketEmitManyRefusesBeforeSendingAnything(t *testing.T) {
-	io := NewServer(quietOptions())
-	sockets := newEvents[*Socket]()
-	io.OnConnection(func(s *Socket) { sockets.add(s) })
-	ts := start(t, io)
-	c, _ := ts.connect(t, "/", "")
-	s := sockets.next(t)
+	_, _, c, s := oneSocket(t)
 	ok := Message{"fine", nil}
 	for _, bad := range []Message{{"connect", nil}, {"chan", []any{make(chan int)}}} {
 		if err := s.EmitMany(ok, bad); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", bad.Event)) {

@@ -96,3 +96,16 @@ func (ts *testServer) connect(t *testing.T, nsp, auth string) (*testclient.Conn,
 }
 
 var do = testclient.Do
+
+// oneSocket starts a server with default test options and connects one
+// WebSocket client to its main namespace: the server, the client's
+// connection and the server's socket for it.
+func oneSocket(t *testing.T) (*Server, *testServer, *testclient.Conn, *Socket) {
+	t.Helper()
+	io := NewServer(quietOptions())
+	sockets := newEvents[*Socket]()
+	io.OnConnection(func(s *Socket) { sockets.add(s) })
+	ts := start(t, io)
+	c, _ := ts.connect(t, "/", "")
+	return io, ts, c, sockets.next(t)
+}

@@ -246,12 +246,7 @@ func TestRoomsAndBroadcastOperators(t *testing.T) {
 }
 
 func TestServerEmitWithAckReturnsTheClientsAnswer(t *testing.T) {
-	io := NewServer(quietOptions())
-	sockets := newEvents[*Socket]()
-	io.OnConnection(func(s *Socket) { sockets.add(s) })
-	ts := start(t, io)
-	c, _ := ts.connect(t, "/", "")
-	s := sockets.next(t)
+	_, _, c, s := oneSocket(t)
 	type result struct {
 		args Args
 		err  error
@@ -287,12 +282,7 @@ func TestServerEmitWithAckReturnsTheClientsAnswer(t *testing.T) {
 }
 
 func TestServerEmitWithAckTimesOutWithoutClosingTheSocket(t *testing.T) {
-	io := NewServer(quietOptions())
-	sockets := newEvents[*Socket]()
-	io.OnConnection(func(s *Socket) { sockets.add(s) })
-	ts := start(t, io)
-	c, _ := ts.connect(t, "/", "")
-	s := sockets.next(t)
+	_, _, c, s := oneSocket(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := s.EmitWithAck(ctx, "question")
@@ -435,12 +425,8 @@ func TestDisconnectReasonsAndTheDisconnectingHook(t *testing.T) {
 }
 
 func TestServerSideDisconnectTellsTheClient(t *testing.T) {
-	io := NewServer(quietOptions())
-	sockets := newEvents[*Socket]()
-	io.OnConnection(func(s *Socket) { sockets.add(s) })
-	ts := start(t, io)
-	c, _ := ts.connect(t, "/", "")
-	sockets.next(t).Disconnect(true)
+	_, _, c, s := oneSocket(t)
+	s.Disconnect(true)
 	if msg := c.ReadSkippingPings(); msg != "41" {
 		t.Fatalf("got %q, want the DISCONNECT packet", msg)
 	}
