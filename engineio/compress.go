@@ -87,22 +87,22 @@ type compressors struct {
 
 var pollCompressors compressors
 
+// resetWriter is a *gzip.Writer or a *zlib.Writer.
+type resetWriter interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
 // compress returns body compressed with encoding ("gzip" or "deflate",
 // the zlib format HTTP means by it) at level, appended to dst.
 func (p *compressors) compress(dst *bytes.Buffer, body []byte, encoding string, level int) error {
-	var w interface {
-		io.WriteCloser
-		Reset(io.Writer)
-	}
+	var w resetWriter
 	pool := &p.gzip[level]
 	if encoding == "deflate" {
 		pool = &p.zlib[level]
 	}
 	if v := pool.Get(); v != nil {
-		w = v.(interface {
-			io.WriteCloser
-			Reset(io.Writer)
-		})
+		w = v.(resetWriter)
 		w.Reset(dst)
 	} else {
 		var err error
