@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rawGet is a GET whose answer is not decompressed by the client.
@@ -116,6 +117,46 @@ func TestAcceptEncoding(t *testing.T) {
 	} {
 		if gz, df := acceptsEncoding(c.values); gz != c.gzip || df != c.deflate {
 			t.Errorf("%q: gzip %v deflate %v, want %v %v", c.values, gz, df, c.gzip, c.deflate)
+		}
+	}
+}
+
+// A long-polling response is compressed if any packet in it was sent
+// without Uncompressed, as Node compresses when some packet asks for it.
+func TestPollingResponsesOfUncompressedPacketsArePlain(t *testing.T) {
+	opts := fixtureOptions()
+	opts.PingInterval = 10 * time.Second // no ping (compressible) in the responses
+	ts := startEcho(t, opts)
+	sid := ts.openPolling(t)
+	s := ts.h.session(t, 0)
+	poll := ts.url("EIO=4&transport=polling&sid=" + sid)
+	big := strings.Repeat("chat message ", 200)
+	for _, c := range []struct {
+		name     string
+		opts     []SendOptions
+		encoding string
+	}{
+		{"uncompressed", []SendOptions{Uncompressed}, ""},
+		{"two uncompressed", []SendOptions{Uncompressed, Uncompressed}, ""},
+		{"mixed", []SendOptions{Uncompressed, 0}, "gzip"},
+		{"default after uncompressed ones were fetched", []SendOptions{0}, "gzip"},
+	} {
+		want := ""
+		for i, o := range c.opts {
+			if err := s.Send(o, NewMessage([]byte(big), false)); err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 {
+				want += "\x1e"
+			}
+			want += "4" + big
+		}
+		resp, raw := rawGet(t, poll, "gzip")
+		if got := resp.Header.Get("Content-Encoding"); got != c.encoding {
+			t.Errorf("%s: Content-Encoding %q, want %q", c.name, got, c.encoding)
+		}
+		if c.encoding == "" && string(raw) != want {
+			t.Errorf("%s: %d bytes, want the %d of the packets", c.name, len(raw), len(want))
 		}
 	}
 }

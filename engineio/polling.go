@@ -89,7 +89,10 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 respond:
 	packets := s.queue
-	s.queue, s.queued = nil, 0
+	// Compressed if a packet asked for it, or when there is none: the
+	// control packet that ends the poll is the engine's own (and small).
+	compress := s.compress || len(packets) == 0
+	s.queue, s.queued, s.compress = nil, 0, false
 	var last *Packet
 	done := false
 	switch {
@@ -121,7 +124,7 @@ respond:
 		}
 		body = last.appendPolling(body)
 	}
-	s.srv.writePayload(w, r, body)
+	s.srv.writePayload(w, r, body, compress)
 	buf.b = body
 	putBuffer(buf)
 	if done {
@@ -130,16 +133,16 @@ respond:
 }
 
 // writePayload answers a poll (or the handshake) with a polling payload,
-// compressed when it is large enough and the client accepts it
-// (Options.HTTPCompression).
-func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, body []byte) {
+// compressed when compress is set, it is large enough and the client
+// accepts it (Options.HTTPCompression).
+func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, body []byte, compress bool) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
 	if !srv.cfg.HTTPCompression.Disabled {
 		h.Add("Vary", "Accept-Encoding")
 	}
-	if enc := srv.cfg.pollEncoding(r, len(body)); enc != "" {
+	if enc := srv.cfg.pollEncoding(r, len(body)); enc != "" && compress {
 		zbuf := getBuffer()
 		out := bytes.NewBuffer(zbuf.b[:0])
 		if err := pollCompressors.compress(out, body, enc, srv.cfg.HTTPCompression.Level); err == nil {

@@ -231,7 +231,7 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 	srv.closeIfClosing(s)
 	s.startHeartbeat()
 	body := open.appendPolling(nil)
-	srv.writePayload(w, r, body)
+	srv.writePayload(w, r, body, true)
 }
 
 // closeIfClosing closes a session added to the registry after Server.Close

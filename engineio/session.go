@@ -117,6 +117,14 @@ const (
 	// instead of the calling goroutine: use it when sending one packet to many
 	// sessions, so the writes run in parallel and coalesce.
 	Deferred
+	// Uncompressed sends the packets without compression (Node's
+	// compress: false), for data that does not compress, such as images:
+	// their WebSocket frames stay plain under per-message deflate, and a
+	// long-polling response made only of such packets is not compressed
+	// (one with any other packet is, as in Node). Packets queued while the
+	// session upgrades go out on the WebSocket plain only if all of them
+	// were sent Uncompressed.
+	Uncompressed
 )
 
 type sessionState uint8
@@ -149,6 +157,7 @@ type Session struct {
 	closeErr  error
 	final     *Packet // what ends the last poll after close: close or noop
 	draining  bool    // closed, but the last poll has not fetched the queue yet
+	compress  bool    // a packet in queue was sent without Uncompressed
 
 	// polling
 	pollWake chan struct{}
@@ -249,6 +258,9 @@ func (s *Session) send(opts SendOptions, packets []*Packet, b *Batch) error {
 	}
 	s.queue = append(s.queue, packets...)
 	s.queued += n
+	if opts&Uncompressed == 0 {
+		s.compress = true
+	}
 	s.wakePollLocked()
 	s.mu.Unlock()
 	return nil
@@ -263,6 +275,9 @@ func (s *Session) sendWS(conn *wsconn.Conn, opts SendOptions, packets []*Packet,
 	}
 	b64 := s.wsB64.Load()
 	d := s.srv.cfg.PerMessageDeflate
+	if opts&Uncompressed != 0 {
+		d = nil
+	}
 	// The frame list stays on the stack (arr) for up to 4 packets: it is
 	// never stored, so that it does not escape — a heap allocation per
 	// recipient of every broadcast cost the flood scenario 60% more CPU.

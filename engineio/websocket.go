@@ -124,12 +124,16 @@ func (s *Session) onUpgrade(c *wsconn.Conn) bool {
 	if s.readPaused {
 		c.PauseReading()
 	}
+	d := s.srv.cfg.PerMessageDeflate
+	if !s.compress {
+		d = nil // every queued packet was sent Uncompressed
+	}
 	frames := make([][]byte, 0, len(s.queue))
 	for _, p := range s.queue {
-		frames = append(frames, p.wsFrameFor(c, s.srv.cfg.PerMessageDeflate, s.probeB64))
+		frames = append(frames, p.wsFrameFor(c, d, s.probeB64))
 	}
 	clear(s.queue)
-	s.queue, s.queued = nil, 0
+	s.queue, s.queued, s.compress = nil, 0, false
 	s.wakePollLocked()
 	if len(frames) > 0 {
 		_ = c.Send(false, frames...) // queues only: no I/O under the lock

@@ -14,7 +14,7 @@ import (
 // BroadcastOperator selects sockets of a namespace (rooms, exceptions,
 // flags) for an emit or a bulk operation, as Node's BroadcastOperator
 // (io.to(room), socket.broadcast…). Get one from a Server, Namespace or
-// Socket (To, In, Except, Broadcast, Local, Volatile, Timeout); the zero
+// Socket (To, In, Except, Broadcast, Local, Volatile, Compress, Timeout); the zero
 // value is not usable. It is a value: each method returns a modified copy,
 // so operators can be kept, reused and shared between goroutines. The
 // selection is made when the operation runs: sockets in any of the To
@@ -53,6 +53,16 @@ func (b BroadcastOperator) Local() BroadcastOperator {
 // (Node's volatile; see Socket.Volatile).
 func (b BroadcastOperator) Volatile() BroadcastOperator {
 	b.flags.Volatile = true
+	return b
+}
+
+// Compress(false) sends the event without compression, as Node's
+// compress(false): for data that does not compress, such as images. It
+// matters only where compression is on: WebSocket messages under
+// engineio.Options.PerMessageDeflate, long-polling responses (see
+// engineio.Uncompressed).
+func (b BroadcastOperator) Compress(compress bool) BroadcastOperator {
+	b.flags.Uncompressed = !compress
 	return b
 }
 

@@ -95,6 +95,8 @@
 //   - socket.on("disconnect", (reason) => …) → [Socket.OnDisconnect]; "disconnecting" →
 //     [Socket.OnDisconnecting] (s.Rooms() still holds the rooms)
 //   - socket.emit("event", a, b) → [Socket.Emit]("event", a, b); socket.volatile.emit → s.Volatile().Emit;
+//     socket.compress(false).emit → s.Compress(false).Emit (the [Emitter]'s options combine:
+//     s.Volatile().Compress(false).EmitWithAck(ctx, …))
 //     several socket.emit in a row → [Socket.EmitMany] (queued together, usually one write)
 //   - await socket.timeout(ms).emitWithAck("event", a) → ctx, cancel := context.WithTimeout(ctx, d);
 //     [Socket.EmitWithAck](ctx, "event", a); socket.timeout(ms).emit("event", a, (err, res) => …) →
@@ -107,7 +109,8 @@
 //     one selection and one write per recipient for all of them
 //   - io.timeout(ms).emitWithAck("event") → io.Timeout(d).EmitWithAck(ctx, "event"):
 //     the acknowledgements received, and an error wrapping ErrAckTimeout if some are missing
-//   - io.local / io.volatile → [Server.Local] / [Server.Volatile]
+//   - io.local / io.volatile / io.compress(false) → [Server.Local] / [Server.Volatile] /
+//     [Server.Compress](false), also after To, In, Except
 //   - io.of("/admin") → [Server.Of]("/admin"), which has the same methods as io;
 //     io.of(/^\/room-\d+$/) → [Server.OfRegexp]; io.of((name, auth, next) => …) → [Server.OfFunc]
 //   - io.fetchSockets(), io.in(room).fetchSockets() → [Server.FetchSockets](ctx),
@@ -121,8 +124,6 @@
 //   - io.close() → [Server.Close](ctx), then your http.Server's Shutdown(ctx)
 //
 // Not provided: connection state recovery, Engine.IO v3 clients
-// (allowEIO3), emit with a callback (use EmitWithAck), the per-emit
-// compress flag (compression is Options.Engine.PerMessageDeflate for
-// WebSocket, Options.Engine.HTTPCompression for long-polling), removing
+// (allowEIO3), emit with a callback (use EmitWithAck), removing
 // handlers (off, removeAllListeners), serverSideEmit with acknowledgements.
 package socketio

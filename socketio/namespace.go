@@ -225,6 +225,10 @@ func (n *Namespace) Local() BroadcastOperator { return n.op().Local() }
 // Volatile drops the broadcast for clients that cannot take it right now.
 func (n *Namespace) Volatile() BroadcastOperator { return n.op().Volatile() }
 
+// Compress(false) broadcasts without compression (see
+// BroadcastOperator.Compress).
+func (n *Namespace) Compress(compress bool) BroadcastOperator { return n.op().Compress(compress) }
+
 // Timeout bounds a broadcast's wait for acknowledgements.
 func (n *Namespace) Timeout(d time.Duration) BroadcastOperator { return n.op().Timeout(d) }
 
@@ -329,10 +333,7 @@ func (n *Namespace) deliver(ps []*parser.Packet, ids []adapter.SocketID, flags a
 			pkts = append(pkts, encode(p)...)
 		}
 	}
-	var opts engineio.SendOptions
-	if flags.Volatile {
-		opts |= engineio.Volatile
-	}
+	opts := sendOptions(flags)
 	list := n.collect(ids)
 	batch := n.srv.eio.NewBatch()
 	for _, s := range *list {
@@ -342,14 +343,23 @@ func (n *Namespace) deliver(ps []*parser.Packet, ids []adapter.SocketID, flags a
 	releaseList(list)
 }
 
-// deliverWithAck is adapter.Namespace's DeliverWithAck: as deliver,
-// registering onAck for each recipient's acknowledgement.
-func (n *Namespace) deliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) int {
-	pkts := encode(p)
+// sendOptions are the engine's options for a broadcast's flags.
+func sendOptions(flags adapter.BroadcastFlags) engineio.SendOptions {
 	var opts engineio.SendOptions
 	if flags.Volatile {
 		opts |= engineio.Volatile
 	}
+	if flags.Uncompressed {
+		opts |= engineio.Uncompressed
+	}
+	return opts
+}
+
+// deliverWithAck is adapter.Namespace's DeliverWithAck: as deliver,
+// registering onAck for each recipient's acknowledgement.
+func (n *Namespace) deliverWithAck(p *parser.Packet, ids []adapter.SocketID, flags adapter.BroadcastFlags, onAck adapter.AckFunc) int {
+	pkts := encode(p)
+	opts := sendOptions(flags)
 	var expires time.Time
 	if flags.Timeout > 0 {
 		expires = time.Now().Add(flags.Timeout)

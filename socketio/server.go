@@ -243,6 +243,10 @@ func (srv *Server) Local() BroadcastOperator { return srv.main.Local() }
 // Volatile makes a main-namespace broadcast volatile.
 func (srv *Server) Volatile() BroadcastOperator { return srv.main.Volatile() }
 
+// Compress(false) makes a main-namespace broadcast uncompressed (see
+// BroadcastOperator.Compress).
+func (srv *Server) Compress(compress bool) BroadcastOperator { return srv.main.Compress(compress) }
+
 // Timeout bounds a main-namespace broadcast's wait for acknowledgements.
 func (srv *Server) Timeout(d time.Duration) BroadcastOperator { return srv.main.Timeout(d) }
 

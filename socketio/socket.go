@@ -237,11 +237,35 @@ func (s *Socket) EmitMany(msgs ...Message) error {
 // poll is waiting, over WebSocket when frames are still queued.
 func (s *Socket) Volatile() Emitter { return Emitter{s: s, opts: engineio.Volatile} }
 
-// Emitter sends events to one socket with options (see Socket.Volatile).
-// It is a value, safe for concurrent use.
+// Compress(false) returns an emitter whose events are sent without
+// compression (Node's socket.compress(false)), for data that does not
+// compress, such as images. It matters only where compression is on:
+// WebSocket messages under engineio.Options.PerMessageDeflate, long-polling
+// responses (see engineio.Uncompressed).
+func (s *Socket) Compress(compress bool) Emitter { return Emitter{s: s}.Compress(compress) }
+
+// Emitter sends events to one socket with options (see Socket.Volatile,
+// Socket.Compress). It is a value, safe for concurrent use; its methods
+// that set an option return a modified copy.
 type Emitter struct {
 	s    *Socket
 	opts engineio.SendOptions
+}
+
+// Volatile is Socket.Volatile with the emitter's other options.
+func (e Emitter) Volatile() Emitter {
+	e.opts |= engineio.Volatile
+	return e
+}
+
+// Compress is Socket.Compress with the emitter's other options.
+func (e Emitter) Compress(compress bool) Emitter {
+	if compress {
+		e.opts &^= engineio.Uncompressed
+	} else {
+		e.opts |= engineio.Uncompressed
+	}
+	return e
 }
 
 // Emit is Socket.Emit with the emitter's options.
@@ -249,6 +273,12 @@ func (e Emitter) Emit(event string, args ...any) error { return e.s.emit(e.opts,
 
 // EmitMany is Socket.EmitMany with the emitter's options.
 func (e Emitter) EmitMany(msgs ...Message) error { return e.s.emitMany(e.opts, msgs) }
+
+// EmitWithAck is Socket.EmitWithAck with the emitter's options. A volatile
+// event that is dropped is never acknowledged: give ctx a deadline.
+func (e Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	return e.s.emitWithAck(ctx, e.opts, event, args)
+}
 
 func (s *Socket) emitMany(opts engineio.SendOptions, msgs []Message) error {
 	for _, m := range msgs {
@@ -323,6 +353,10 @@ func checkAttachments(atts [][]byte) error {
 // them (or 4 MiB) the connection is no longer read — nor, then, the
 // acknowledgement — until the handler returns.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	return s.emitWithAck(ctx, 0, event, args)
+}
+
+func (s *Socket) emitWithAck(ctx context.Context, opts engineio.SendOptions, event string, args []any) (Args, error) {
 	if isReserved(event) {
 		return Args{}, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -345,7 +379,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 	if !s.addAck(id, ackWaiter{fn: func(p *parser.Packet) { got <- p }}) {
 		return Args{}, ErrDisconnected // disconnected since the check above
 	}
-	if err := s.client.send(p, 0); err != nil {
+	if err := s.client.send(p, opts); err != nil {
 		s.removeAck(id)
 		return Args{}, err
 	}

@@ -31,6 +31,9 @@ type BroadcastFlags struct {
 	Volatile bool
 	// Local restricts a cluster broadcast to this node.
 	Local bool
+	// Uncompressed sends without compression (Node's compress(false);
+	// on the wire of Node's cluster adapters, compress: false).
+	Uncompressed bool
 	// Timeout bounds how long a broadcast with acknowledgements waits.
 	Timeout time.Duration
 }

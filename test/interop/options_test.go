@@ -430,8 +430,9 @@ func TestVolatileEmits(t *testing.T) {
 }
 
 // socket.compress(false) and compress(true) over a WebSocket with
-// per-message deflate negotiated: the server reads both kinds of frames. A
-// client with perMessageDeflate: false gets no compression and works too.
+// per-message deflate negotiated: the server reads both kinds of frames,
+// and the client reads the server's own compressed and uncompressed emits.
+// A client with perMessageDeflate: false gets no compression and works too.
 func TestClientCompressFlag(t *testing.T) {
 	t.Parallel()
 	for _, deflate := range []bool{true, false} {
@@ -459,6 +460,19 @@ func TestClientCompressFlag(t *testing.T) {
 				}
 				sameArgs(t, n.ackOf(t, "a", seq), big, compress)
 				sameArgs(t, n.event(t, "a", "echo"), big, compress)
+			}
+			// The server's own compress(false) and compress(true): to the
+			// socket, and broadcast.
+			s := reg.get(t, "a")
+			for _, compress := range []bool{false, true} {
+				if err := s.Compress(compress).Emit("to-one", big, compress); err != nil {
+					t.Fatal(err)
+				}
+				sameArgs(t, n.event(t, "a", "to-one"), big, compress)
+				if err := srv.Compress(compress).Emit("to-all", big, compress); err != nil {
+					t.Fatal(err)
+				}
+				sameArgs(t, n.event(t, "a", "to-all"), big, compress)
 			}
 		})
 	}
