@@ -261,6 +261,10 @@ func (c *client) connect(name string, auth []byte) {
 		c.doneConnecting(name)
 		_ = c.send(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: payload}, 0)
 	}
+	if c.atNamespaceLimit() { // before a dynamic namespace is made for it
+		refuse([]byte(`{"message":"Too many namespaces"}`))
+		return
+	}
 	nsp := c.srv.lookupNamespace(name, auth)
 	if nsp == nil {
 		refuse([]byte(`{"message":"Invalid namespace"}`))
@@ -355,6 +359,19 @@ func (c *client) connect(name string, auth []byte) {
 	for _, fn := range nsp.connectionHandlers() {
 		s.callConnection(fn)
 	}
+}
+
+// atNamespaceLimit reports whether the client is connected to
+// Options.MaxNamespacesPerClient namespaces. On the runner: the teardowns
+// of the sockets disconnected before are done (they run there too), and
+// the CONNECTs queued after this one have not joined yet.
+func (c *client) atNamespaceLimit() bool {
+	if c.srv.maxNamespaces < 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sockets)-int(c.holes) >= c.srv.maxNamespaces
 }
 
 // testHookConnectJoined runs in connect once the socket has joined its

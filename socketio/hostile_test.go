@@ -125,12 +125,13 @@ func TestAttachmentsNeverSentAreHeldOnlyByTheirConnection(t *testing.T) {
 	}
 }
 
-// CONNECT to many distinct namespaces on one connection, with a dynamic
-// namespace matcher: each one is a socket (as in Node); with
+// CONNECT to many distinct namespaces on one connection (no limit set),
+// with a dynamic namespace matcher: each one is a socket (as in Node); with
 // CleanupEmptyChildNamespaces they all go when the connection does.
 func TestConnectingToManyDynamicNamespaces(t *testing.T) {
 	opts := quietOptions()
 	opts.CleanupEmptyChildNamespaces = true
+	opts.MaxNamespacesPerClient = -1
 	io := NewServer(opts)
 	parent := io.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
 	ts := start(t, io)
@@ -343,5 +344,67 @@ func TestClientSocketsLeaveInAnyOrder(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("disconnected on close %v, want %v (connection order)", got, want)
+	}
+}
+
+// A client may be connected to MaxNamespacesPerClient namespaces at once
+// (256 by default): one more is refused with a CONNECT_ERROR, before a
+// dynamic namespace is made for it, and the connection and its sockets
+// stay. A namespace left makes room at once (its DISCONNECT and the next
+// CONNECT sent together), also for itself.
+func TestNamespacesPerClientAreBounded(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		max  int
+		want int
+	}{
+		{"default", 0, defaultMaxNamespaces},
+		{"set", 3, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := quietOptions()
+			opts.MaxNamespacesPerClient = c.max
+			io := NewServer(opts)
+			parent := io.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+			parent.OnConnection(func(s *Socket) {
+				s.On("echo", func(s *Socket, e *Event) { _ = e.Ack(s.Namespace().Name()) })
+			})
+			ts := start(t, io)
+			conn := ts.ws(t)
+			conn.ReadText()
+			for i := range c.want {
+				conn.Text(fmt.Sprintf("40/room-%d,", i))
+			}
+			for i := range c.want {
+				if msg := conn.ReadSkippingPongs(); !strings.HasPrefix(msg, fmt.Sprintf(`40/room-%d,{"sid":`, i)) {
+					t.Fatalf("CONNECT %d: got %q", i, msg)
+				}
+			}
+			over := fmt.Sprintf("/room-%d", c.want)
+			conn.Text("40" + over + ",")
+			if got, want := conn.ReadSkippingPongs(), "44"+over+`,{"message":"Too many namespaces"}`; got != want {
+				t.Fatalf("CONNECT past the limit: got %q, want %q", got, want)
+			}
+			if got := len(parent.Children()); got != c.want {
+				t.Fatalf("%d dynamic namespaces, want %d", got, c.want)
+			}
+			// The others still work.
+			conn.Text(`42/room-0,7["echo"]`)
+			if got := conn.ReadSkippingPongs(); got != `43/room-0,7["/room-0"]` {
+				t.Fatalf("echo: got %q", got)
+			}
+			// Leaving one makes room.
+			conn.Text("41/room-1,")
+			conn.Text("40" + over + ",")
+			if msg := conn.ReadSkippingPongs(); !strings.HasPrefix(msg, "40"+over+`,{"sid":`) {
+				t.Fatalf("CONNECT after leaving one: got %q", msg)
+			}
+			// At the limit, a namespace left and joined again in one go.
+			conn.Text("41/room-2,")
+			conn.Text("40/room-2,")
+			if msg := conn.ReadSkippingPongs(); !strings.HasPrefix(msg, `40/room-2,{"sid":`) {
+				t.Fatalf("reconnecting /room-2: got %q", msg)
+			}
+		})
 	}
 }

@@ -37,6 +37,14 @@ type Options struct {
 	// Adapter creates each namespace's adapter (default
 	// adapter.NewInMemory: rooms in this process).
 	Adapter adapter.Factory
+	// MaxNamespacesPerClient bounds how many namespaces one client (one
+	// connection) may be connected to at once (default 256; negative: no
+	// limit). A CONNECT past it is refused with a CONNECT_ERROR, {"message": "Too many
+	// namespaces"} (the client's connect_error); the connection and its
+	// other sockets stay. Node has no such bound: there, one connection
+	// can hold any number of sockets, and with a dynamic namespace create
+	// any number of namespaces.
+	MaxNamespacesPerClient int
 	// CleanupEmptyChildNamespaces removes a dynamic namespace (see OfFunc)
 	// when its last socket leaves, as Node's option of the same name: with a
 	// pattern that admits endless names, namespaces would otherwise pile up.
@@ -54,6 +62,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// defaultMaxNamespaces is Options.MaxNamespacesPerClient's default: far more
+// than clients multiplex (the official client opens one socket per
+// namespace it is asked for), and a bound on what one connection can make
+// the server hold (~1 KiB per socket).
+const defaultMaxNamespaces = 256
+
 // Server is a Socket.IO server: an http.Handler, and the main namespace
 // ("/"): its Use, OnConnection, On, Emit, To… are those of Of("/"), as
 // Node's io.on, io.emit… are io.of("/")'s. It is safe for concurrent use.
@@ -64,6 +78,7 @@ type Server struct {
 	serveClient    bool
 	connectTimeout time.Duration
 	maxAttachments int
+	maxNamespaces  int // per client; < 0: no limit
 	adapterFactory adapter.Factory
 	cleanupEmpty   bool
 
@@ -99,6 +114,9 @@ func NewServer(opts *Options) *Server {
 	if o.Adapter == nil {
 		o.Adapter = adapter.NewInMemory
 	}
+	if o.MaxNamespacesPerClient == 0 {
+		o.MaxNamespacesPerClient = defaultMaxNamespaces
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,6 +127,7 @@ func NewServer(opts *Options) *Server {
 		serveClient:    !o.DisableServeClient,
 		connectTimeout: o.ConnectTimeout,
 		maxAttachments: o.MaxAttachments,
+		maxNamespaces:  o.MaxNamespacesPerClient,
 		adapterFactory: o.Adapter,
 		cleanupEmpty:   o.CleanupEmptyChildNamespaces,
 		nsps:           make(map[string]*Namespace),

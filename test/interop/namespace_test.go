@@ -206,3 +206,41 @@ func merge(maps ...map[string]any) map[string]any {
 	}
 	return out
 }
+
+// Past Options.MaxNamespacesPerClient the official client's socket gets
+// connect_error "Too many namespaces" and does not retry by itself; the
+// connection and its other sockets stay, and once one of them disconnects
+// the refused socket's connect() succeeds.
+func TestNamespacesPerClientLimit(t *testing.T) {
+	t.Parallel()
+	opts := options()
+	opts.MaxNamespacesPerClient = 2
+	srv, reg := echoServer(t, opts, nil)
+	srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`)).OnConnection(func(s *socketio.Socket) {
+		reg.track(s)
+		_ = s.Emit("welcome", s.Namespace().Name())
+	})
+	n := startNode(t, "client.mjs")
+	a := n.connected(t, "a", srv.URL, clientOpts{Opts: auth("a", map[string]any{"transports": []string{"websocket"}})})
+	b := n.connected(t, "b", "/room-1", clientOpts{SameManagerAs: "a", Opts: map[string]any{"auth": map[string]any{"name": "b"}}})
+	n.connect(t, "c", "/room-2", clientOpts{SameManagerAs: "a", Opts: map[string]any{"auth": map[string]any{"name": "c"}}})
+	if ce := n.want(t, "connect_error", "c"); ce.Message != "Too many namespaces" {
+		t.Fatalf("connect_error %q, want Too many namespaces", ce.Message)
+	}
+	n.none(t, 300*time.Millisecond, "a retry or a disconnection", func(r *report) bool {
+		return r.C == "c" && r.T == "connect" || r.T == "disconnect"
+	})
+	if reg.get(t, "a").ID() != a.Sid || reg.get(t, "b").ID() != b.Sid {
+		t.Fatal("the sockets connected before changed")
+	}
+	if c := srv.Engine().Count(); c != 1 {
+		t.Errorf("%d Engine.IO sessions, want one shared by the namespaces", c)
+	}
+	roundTrip(t, n, reg, "a", "websocket")
+
+	n.send(t, map[string]any{"op": "disconnect", "c": "b"})
+	reg.disconnected(t, "b", socketio.ReasonClientNamespaceDisconnect)
+	n.send(t, map[string]any{"op": "reconnect", "c": "c"})
+	n.want(t, "connect", "c")
+	sameArgs(t, n.event(t, "c", "welcome"), "/room-2")
+}
