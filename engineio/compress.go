@@ -15,8 +15,9 @@ import (
 // HTTPCompression configures the compression of long-polling responses
 // (Node's httpCompression): a response of at least Threshold bytes is
 // compressed with gzip or deflate when the request's Accept-Encoding
-// allows one of them (browsers and the Node client send it). On by
-// default, as in Node; WebSocket messages are PerMessageDeflate's.
+// allows one of them (browsers and the Node client send it), unless every
+// packet in it was sent Uncompressed. On by default, as in Node; WebSocket
+// messages are PerMessageDeflate's.
 type HTTPCompression struct {
 	// Disabled turns it off.
 	Disabled bool

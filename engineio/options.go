@@ -2,8 +2,10 @@ package engineio
 
 import (
 	"compress/flate"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -64,16 +66,76 @@ type Options struct {
 	Logger *slog.Logger
 	// PerMessageDeflate, when set, compresses WebSocket messages of at least
 	// Threshold bytes for clients that offer per-message deflate (browsers
-	// and the Node client do). Off by default, as in Node: it trades CPU for
+	// and the Node client do), except those sent Uncompressed. Off by default, as in Node: it trades CPU for
 	// bandwidth. Negotiated without context takeover, so it costs no memory
 	// per idle connection and a broadcast is compressed once.
 	PerMessageDeflate *PerMessageDeflate
 	// HTTPCompression configures the compression of long-polling responses
 	// (nil: on, 1 KiB threshold, fastest level; see HTTPCompression).
 	HTTPCompression *HTTPCompression
+	// Cookie, when set, sends a cookie holding the session id with the
+	// answer to a long-polling handshake, as Node's cookie option: what
+	// load balancers with cookie-based sticky sessions route on (HAProxy's
+	// "cookie io prefix"), so that every request of a polling session
+	// reaches the server that holds the session. Off by default, as in
+	// Node. NewServer panics if it makes an invalid cookie.
+	Cookie *Cookie
+	// OnHeaders, when set, may add headers to the server's answers, as
+	// Node's "headers" event: every long-polling answer that is not an
+	// error (the handshake, each poll, each POST) and every WebSocket
+	// handshake, before it is written. initial marks a new session's
+	// handshake (Node's "initial_headers"). The headers the protocol needs
+	// (Content-Type, Content-Length, the WebSocket handshake's own) are
+	// the server's: do not set them. It runs on the request's goroutine:
+	// keep it short.
+	OnHeaders func(h http.Header, r *http.Request, initial bool)
 	// DisableNetpoll serves every WebSocket with a reader goroutine instead
 	// of the epoll loops (Linux only; other systems always do).
 	DisableNetpoll bool
+}
+
+// Cookie configures the session cookie (Options.Cookie). Its zero value is
+// Node's default: named "io", Path=/, HttpOnly, SameSite=Lax, ending with
+// the browser session.
+type Cookie struct {
+	Name   string // default "io"
+	Path   string // default "/"
+	Domain string // default none: the host that answered
+	// MaxAge, when set, keeps the cookie that long (Max-Age, whole
+	// seconds) instead of until the browser session ends.
+	MaxAge time.Duration
+	Secure bool
+	// SameSite defaults to http.SameSiteLaxMode.
+	SameSite http.SameSite
+	// ScriptReadable leaves out HttpOnly (Node's httpOnly: false), so the
+	// page's scripts can read the cookie.
+	ScriptReadable bool
+}
+
+// httpCookie returns the cookie for session id sid.
+func (c *Cookie) httpCookie(sid string) *http.Cookie {
+	hc := &http.Cookie{
+		Name:     c.Name,
+		Value:    sid,
+		Path:     c.Path,
+		Domain:   c.Domain,
+		Secure:   c.Secure,
+		HttpOnly: !c.ScriptReadable,
+		SameSite: c.SameSite,
+	}
+	if hc.Name == "" {
+		hc.Name = "io"
+	}
+	if hc.Path == "" {
+		hc.Path = "/"
+	}
+	if hc.SameSite == 0 {
+		hc.SameSite = http.SameSiteLaxMode
+	}
+	if c.MaxAge > 0 {
+		hc.MaxAge = max(1, int(c.MaxAge/time.Second))
+	}
+	return hc
 }
 
 // PerMessageDeflate configures WebSocket compression.
@@ -161,6 +223,13 @@ func newConfig(o *Options) config {
 		hc.Level = flate.BestSpeed
 	}
 	c.HTTPCompression = &hc
+	if c.Cookie != nil {
+		cookie := *c.Cookie
+		c.Cookie = &cookie
+		if err := cookie.httpCookie(strings.Repeat("a", 20)).Valid(); err != nil {
+			panic(fmt.Sprintf("engineio: Options.Cookie: %v", err))
+		}
+	}
 	c.log = c.Logger
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -124,6 +124,7 @@ respond:
 		}
 		body = last.appendPolling(body)
 	}
+	s.srv.addHeaders(w.Header(), r, false)
 	s.srv.writePayload(w, r, body, compress)
 	buf.b = body
 	putBuffer(buf)
@@ -183,7 +184,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 			// hand it the close packet: a POST the client sent meanwhile is
 			// answered as Node does, its packets ignored. An error would
 			// end the client with a transport error before that poll.
-			writeOK(w)
+			s.srv.writeOK(w, r)
 			return
 		}
 		writeRequestError(w, ErrUnknownSID)
@@ -241,12 +242,31 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	// Backpressure: the client sends its next POST after this answer.
 	s.waitResumed(done)
-	writeOK(w)
+	s.srv.writeOK(w, r)
+}
+
+// addHeaders lets Options.OnHeaders add to an answer's headers.
+func (srv *Server) addHeaders(h http.Header, r *http.Request, initial bool) {
+	if srv.cfg.OnHeaders != nil {
+		srv.cfg.OnHeaders(h, r, initial)
+	}
+}
+
+// wsHeaders are the headers Options.OnHeaders adds to a WebSocket
+// handshake's answer (nil without it).
+func (srv *Server) wsHeaders(r *http.Request, initial bool) http.Header {
+	if srv.cfg.OnHeaders == nil {
+		return nil
+	}
+	h := make(http.Header)
+	srv.cfg.OnHeaders(h, r, initial)
+	return h
 }
 
 // writeOK answers a POST the way Node does.
-func writeOK(w http.ResponseWriter) {
+func (srv *Server) writeOK(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	srv.addHeaders(h, r, false)
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")
 	h.Set("Cache-Control", "no-store")

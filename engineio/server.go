@@ -207,7 +207,7 @@ func (srv *Server) openPacket(s *Session, transport string) *Packet {
 // binary messages as base64 text frames over WebSocket.
 func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Request, b64 bool) {
 	if transport == TransportWebSocket {
-		conn, err := srv.ws.Upgrade(w, r)
+		conn, err := srv.ws.Upgrade(w, r, srv.wsHeaders(r, true))
 		if err != nil {
 			srv.cfg.log.Debug("engineio: websocket handshake failed", "err", err)
 			return
@@ -230,6 +230,10 @@ func (srv *Server) handshake(transport string, w http.ResponseWriter, r *http.Re
 	s.open()
 	srv.closeIfClosing(s)
 	s.startHeartbeat()
+	if srv.cfg.Cookie != nil {
+		w.Header().Add("Set-Cookie", srv.cfg.Cookie.httpCookie(s.id).String())
+	}
+	srv.addHeaders(w.Header(), r, true)
 	body := open.appendPolling(nil)
 	srv.writePayload(w, r, body, true)
 }

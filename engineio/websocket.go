@@ -72,7 +72,7 @@ func (srv *Server) upgrade(s *Session, w http.ResponseWriter, r *http.Request, b
 	s.mu.Lock()
 	s.probing++
 	s.mu.Unlock()
-	conn, err := srv.ws.Upgrade(w, r)
+	conn, err := srv.ws.Upgrade(w, r, srv.wsHeaders(r, false))
 	s.mu.Lock()
 	s.probing--
 	s.wakePollLocked()

@@ -121,6 +121,8 @@
 //   - io.of("/").sockets.get(id), .size → io.Of("/").Socket(id), .Count()
 //   - socket.disconnect() / socket.disconnect(true) → s.Disconnect(false) / s.Disconnect(true)
 //   - socket.conn.transport.name → [Socket.Transport]; io.engine → [Server.Engine]
+//   - new Server({cookie: true}) → Options.Engine.Cookie = &engineio.Cookie{}; io.engine.on("headers"
+//     / "initial_headers", (headers, req) => …) → Options.Engine.OnHeaders(h, r, initial)
 //   - io.close() → [Server.Close](ctx), then your http.Server's Shutdown(ctx)
 //
 // Not provided: connection state recovery, Engine.IO v3 clients

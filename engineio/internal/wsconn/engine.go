@@ -98,11 +98,11 @@ func NewEngine(opts *Options) *Engine {
 	return e
 }
 
-// Upgrade performs the WebSocket handshake on w and r and takes the
-// connection over. The Conn does not read until Start; frames may be sent
-// before. On a handshake error the client has been answered and the
-// connection closed.
-func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) {
+// Upgrade performs the WebSocket handshake on w and r, with the extra
+// response headers h (may be nil), and takes the connection over. The Conn
+// does not read until Start; frames may be sent before. On a handshake
+// error the client has been answered and the connection closed.
+func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request, h http.Header) (*Conn, error) {
 	e.mu.Lock()
 	closed := e.closed
 	e.mu.Unlock()
@@ -110,7 +110,7 @@ func (e *Engine) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) 
 		http.Error(w, "server closing", http.StatusServiceUnavailable)
 		return nil, ErrEngineClosed
 	}
-	up := ws.HTTPUpgrader{Timeout: e.opts.WriteTimeout}
+	up := ws.HTTPUpgrader{Timeout: e.opts.WriteTimeout, Header: h}
 	var ext *wsflate.Extension
 	if e.opts.Deflate {
 		ext = deflateExtension()

@@ -55,7 +55,7 @@ func startServer(t *testing.T, opts *Options, h func() Handler) *server {
 	t.Helper()
 	s := &server{eng: NewEngine(opts)}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.eng.Upgrade(w, r)
+		c, err := s.eng.Upgrade(w, r, nil)
 		if err != nil {
 			return
 		}
