@@ -24,11 +24,14 @@ bundle() {
   done
 }
 
-chromium() { # Debian's chromium for the browser tests (playwright-core drives it)
-  if command -v chromium >/dev/null 2>&1; then return; fi
+debian_packages() { # Debian's chromium (browser tests, driven by playwright-core) and haproxy (sticky sessions)
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  [ ${#missing[@]} -eq 0 ] && return
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 node_tests() {
@@ -42,7 +45,7 @@ case "$what" in
     go mod download
     bundle
     node_tests
-    chromium
+    debian_packages
     ;;
   *) echo "usage: $0 bundle|all" >&2; exit 2 ;;
 esac

@@ -6,6 +6,7 @@
 // (cmd/switchboard) as a child process and drive it the same way.
 //
 // The npm packages are pinned in package.json and installed by
-// `scripts/deps.sh all`; Chromium is Debian's (/usr/bin/chromium). The
-// package has no non-test code.
+// `scripts/deps.sh all`; Chromium is Debian's (/usr/bin/chromium), and so
+// is HAProxy (/usr/sbin/haproxy), the load balancer in front of two servers
+// in the sticky-session test. The package has no non-test code.
 package interop
