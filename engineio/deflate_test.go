@@ -83,11 +83,18 @@ func (c *deflateConn) text(msg string) {
 	}
 }
 
-func TestPerMessageDeflateCompressesLargeMessagesBothWays(t *testing.T) {
+// startDeflateEcho starts an echo server that compresses WebSocket messages
+// of 100 bytes or more, and sends no ping in a test's time.
+func startDeflateEcho(t *testing.T) *testServer {
+	t.Helper()
 	opts := fixtureOptions()
 	opts.PingInterval = 10 * time.Second
 	opts.PerMessageDeflate = &PerMessageDeflate{Threshold: 100}
-	ts := startEcho(t, opts)
+	return startEcho(t, opts)
+}
+
+func TestPerMessageDeflateCompressesLargeMessagesBothWays(t *testing.T) {
+	ts := startDeflateEcho(t)
 	c := dialDeflate(t, ts.wsURL("EIO=4&transport=websocket"))
 	if _, open := c.read(); !bytes.HasPrefix(open, []byte("0{")) {
 		t.Fatalf("open %q", open)
@@ -115,10 +122,7 @@ func TestPerMessageDeflateCompressesLargeMessagesBothWays(t *testing.T) {
 // Uncompressed keeps a large message's frame plain under per-message
 // deflate (Node's compress: false), sent alone, in a batch, or with others.
 func TestUncompressedSendsStayPlainOverWebSocket(t *testing.T) {
-	opts := fixtureOptions()
-	opts.PingInterval = 10 * time.Second
-	opts.PerMessageDeflate = &PerMessageDeflate{Threshold: 100}
-	ts := startEcho(t, opts)
+	ts := startDeflateEcho(t)
 	c := dialDeflate(t, ts.wsURL("EIO=4&transport=websocket"))
 	c.read() // open
 	s := ts.h.session(t, 0)
@@ -162,10 +166,7 @@ func TestUncompressedPacketsQueuedDuringTheUpgrade(t *testing.T) {
 		{"mixed", []SendOptions{Uncompressed, 0}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			opts := fixtureOptions()
-			opts.PingInterval = 10 * time.Second
-			opts.PerMessageDeflate = &PerMessageDeflate{Threshold: 100}
-			ts := startEcho(t, opts)
+			ts := startDeflateEcho(t)
 			sid := ts.openPolling(t)
 			s := ts.h.session(t, 0)
 			up := dialDeflate(t, ts.wsURL("EIO=4&transport=websocket&sid="+sid))

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,25 +29,6 @@ func haproxyPath(t *testing.T) string {
 		t.Fatalf("HAProxy is missing (%v): run `scripts/deps.sh all` from the repository root (it installs Debian's haproxy)", err)
 	}
 	return "/usr/sbin/haproxy"
-}
-
-// syncBuffer is a bytes.Buffer safe for a child process's output and the
-// test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // startHAProxy balances HTTP requests round robin over backends, with
@@ -87,7 +66,7 @@ backend be
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
+	var out lockedBuffer
 	cmd := exec.Command(haproxyPath(t), "-db", "-f", path)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
