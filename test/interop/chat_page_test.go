@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,14 +136,21 @@ const (
 	boxJS          = `({input: document.getElementById("m").value, error: document.getElementById("chat-error").hidden ? "" : document.getElementById("chat-error").textContent})`
 )
 
+// jumpShowsJS: the new-messages button is shown, with text.
+func jumpShowsJS(text string) string {
+	return `(() => { const b = document.getElementById("new-messages"); return !b.hidden && b.textContent === ` + strconv.Quote(text) + `; })()`
+}
+
 func lastItemIsJS(text string) string {
 	return `(() => { const li = document.querySelector("#messages li:last-child"); return li !== null && li.textContent === ` + strconv.Quote(text) + `; })()`
 }
 
 // A reader at the end of the list keeps seeing the newest message however
-// fast they come; one who scrolled up to read is left there; sending a
-// message brings its author back to the end. The page keeps the last 200
-// items of a long conversation, not all of them.
+// fast they come; one who scrolled up to read is left there, with a button
+// that counts the messages below and jumps to them; sending a message
+// brings its author back to the end. A hidden page counts others' messages
+// in its title. The page keeps the last 200 items of a long conversation,
+// not all of them.
 func TestChatPageFollowsTheConversationInChromium(t *testing.T) {
 	t.Parallel()
 	// Nobody leaves here: the heartbeat need not notice lost clients within
@@ -173,6 +181,36 @@ func TestChatPageFollowsTheConversationInChromium(t *testing.T) {
 	if got := c.eval("alice", `document.getElementById("messages").scrollTop`); got != "0" {
 		t.Errorf("alice's list moved to %s while she was reading at the top, want 0", got)
 	}
+	// A button over the end of her list counts what arrived below, and
+	// takes her there.
+	c.waitFor("alice", jumpShowsJS("1 new message ↓"))
+	time.Sleep(1200 * time.Millisecond) // bob's rate limit refills after his burst
+	c.send("bob", "and another")
+	c.waitFor("alice", lastItemIsJS("bob: and another")+" && "+jumpShowsJS("2 new messages ↓"))
+	shot := filepath.Join(artifactsDir(t), "chat-alice-new-messages.png")
+	c.do(map[string]any{"op": "screenshot", "c": "alice", "path": shot}, "screenshot")
+	t.Logf("screenshot of alice's page scrolled up with new messages below: %s", shot)
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#new-messages"}, "clicked")
+	c.waitFor("alice", listAtBottomJS+` && document.getElementById("new-messages").hidden`)
+	c.send("bob", "seen at once")
+	c.waitFor("alice", lastItemIsJS("bob: seen at once")+" && "+listAtBottomJS+` && document.getElementById("new-messages").hidden`)
+
+	// While her page is hidden (another tab in front), its title counts
+	// the messages others post; her own do not count.
+	c.eval("alice", `(() => {
+		Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
+		document.dispatchEvent(new Event("visibilitychange"));
+	})()`)
+	c.send("bob", "while alice is away 1")
+	c.send("bob", "while alice is away 2")
+	c.send("alice", "typed while away")
+	c.waitFor("alice", lastItemIsJS("alice: typed while away")+` && document.title === "(2) Chat — Switchboard"`)
+	c.eval("alice", `(() => {
+		delete document.visibilityState;
+		document.dispatchEvent(new Event("visibilitychange"));
+	})()`)
+	c.waitFor("alice", `document.title === "Chat — Switchboard"`)
+
 	c.send("alice", "my reply")
 	c.waitFor("alice", lastItemIsJS("alice: my reply")+" && "+listAtBottomJS)
 	c.noConsoleErrors()

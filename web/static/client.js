@@ -92,7 +92,52 @@
   // message look like the reader had scrolled up).
   function scrollToBottom(list) {
     list.scrollTo({ top: list.scrollHeight, behavior: 'instant' });
+    clearUnseen();
   }
+
+  // Messages that arrived below the view of a reader scrolled up: a button
+  // over the end of the list counts them and jumps there; reaching the end
+  // any other way hides it too.
+  const jump = byId('new-messages');
+  let unseen = 0;
+  function addUnseen(count) {
+    if (count <= 0) {
+      return;
+    }
+    unseen += count;
+    jump.textContent = (unseen === 1 ? '1 new message' : unseen + ' new messages') + ' ↓';
+    jump.hidden = false;
+  }
+  function clearUnseen() {
+    unseen = 0;
+    jump.hidden = true;
+  }
+  jump.addEventListener('click', () => {
+    scrollToBottom(byId('messages'));
+    input.focus();
+  });
+  byId('messages').addEventListener('scroll', () => {
+    if (unseen > 0 && isAtBottom(byId('messages'))) {
+      clearUnseen();
+    }
+  }, { passive: true });
+
+  // While the page is hidden (another tab is in front, the window is
+  // minimised), its title counts the messages others post: "(3) Chat — …".
+  const title = document.title;
+  let unread = 0;
+  function countUnread(count) {
+    if (count > 0 && document.visibilityState === 'hidden') {
+      unread += count;
+      document.title = '(' + unread + ') ' + title;
+    }
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && unread > 0) {
+      unread = 0;
+      document.title = title;
+    }
+  });
 
   // Keeps the list to MAX_ITEMS items, dropping the oldest.
   function trimMessages(list) {
@@ -110,6 +155,8 @@
     trimMessages(list);
     if (follow) {
       scrollToBottom(list);
+    } else {
+      addUnseen(items.filter((li) => li.classList.contains('message')).length);
     }
   }
 
@@ -329,13 +376,17 @@
     trimMessages(messages);
     if (follow) {
       scrollToBottom(messages);
+    } else {
+      addUnseen(missed.length);
     }
+    countUnread(missed.filter((data) => data.username !== me).length);
   });
 
   socket.on('chat message', (data) => {
     postedAfterAll(data);
     const li = messageItem(data);
     appendToMessages(li);
+    countUnread(data.username === me ? 0 : 1);
   });
 
   socket.on('error message', (data) => {
