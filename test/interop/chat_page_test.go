@@ -2,8 +2,10 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -474,6 +476,27 @@ func TestChatPageKeepsNamesAndMessagesApartInChromium(t *testing.T) {
 	})()`)
 	if got != `{"message":true,"announcement":true,"wraps":true}` {
 		t.Errorf("alice's page with mallory's name %q: %s, want the name, then the rest in reading order, and no horizontal overflow", name, got)
+	}
+
+	// Web addresses become links — http and https only, without the
+	// punctuation that ends the sentence — and the text stays the text.
+	const withLinks = `docs: https://socket.io/docs/v4/. (see https://en.wikipedia.org/wiki/WebSocket_(protocol)) ` +
+		`javascript:alert(1) https://example.com/a?b=1&c=<script>x</script> data:text/html,hi http:// HTTP://EXAMPLE.org`
+	m.send(t, withLinks).accepted(t, "mallory's links")
+	c.waitItem("alice", shown+": "+withLinks)
+	got = c.eval("alice", `[...document.querySelectorAll("#messages li:last-child a")].map((a) => [a.textContent, a.href, a.target, a.rel].join(" | "))`)
+	want := []string{
+		"https://socket.io/docs/v4/ | https://socket.io/docs/v4/ | _blank | noopener noreferrer nofollow ugc",
+		"https://en.wikipedia.org/wiki/WebSocket_(protocol) | https://en.wikipedia.org/wiki/WebSocket_(protocol) | _blank | noopener noreferrer nofollow ugc",
+		"https://example.com/a?b=1&c= | https://example.com/a?b=1&c= | _blank | noopener noreferrer nofollow ugc",
+		"HTTP://EXAMPLE.org | http://example.org/ | _blank | noopener noreferrer nofollow ugc",
+	}
+	var links []string
+	if err := json.Unmarshal([]byte(got), &links); err != nil || !slices.Equal(links, want) {
+		t.Errorf("links in %q:\n got %s\nwant %q", withLinks, got, want)
+	}
+	if got := c.eval("alice", `document.querySelectorAll("#messages script, #messages li:last-child .text *:not(a)").length`); got != "0" {
+		t.Errorf("%s elements other than links in the message", got)
 	}
 	c.noConsoleErrors()
 }

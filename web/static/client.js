@@ -17,6 +17,7 @@
 // Everything users typed is put on the page with textContent, never as
 // HTML, and names and messages are bidi-isolated (<bdi>): right-to-left
 // text or direction controls in one cannot reorder the rest of the line.
+// Web addresses in messages become links (http and https only).
 //
 // Sending: a message is only emitted while connected; otherwise the text
 // stays in the box with a note (nothing is queued to go out later). Once
@@ -195,6 +196,50 @@
     return el;
   }
 
+  // A message's text, its web addresses (http and https, each one checked
+  // by the URL parser) made links; the rest stays text. Punctuation that
+  // ends a sentence after an address is not part of it, nor a closing
+  // bracket it did not open ("(see https://example.com/a_(b))."). A link
+  // opens in a new tab and tells the other site nothing of this page.
+  const ADDRESS = /\bhttps?:\/\/[^\s<>"]+/gi;
+  function trimAddress(s) {
+    const count = (ch) => s.split(ch).length - 1;
+    for (;;) {
+      const c = s[s.length - 1];
+      if ('.,;:!?\'"'.includes(c) || (c === ')' && count('(') < count(')')) ||
+          (c === ']' && count('[') < count(']')) || (c === '}' && count('{') < count('}'))) {
+        s = s.slice(0, -1);
+      } else {
+        return s;
+      }
+    }
+  }
+  function messageText(text) {
+    const el = isolated('', 'text');
+    let done = 0;
+    for (const match of text.matchAll(ADDRESS)) {
+      const address = trimAddress(match[0]);
+      let url;
+      try {
+        url = new URL(address);
+      } catch {
+        continue;
+      }
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+        continue;
+      }
+      const a = document.createElement('a');
+      a.href = url.href;
+      a.textContent = address;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer nofollow ugc';
+      el.append(text.slice(done, match.index), a);
+      done = match.index + address.length;
+    }
+    el.append(text.slice(done));
+    return el;
+  }
+
   // What identifies a message, to recognise it when a history repeats it.
   function messageKey(data) {
     return JSON.stringify([data.at, data.username, data.message]);
@@ -208,7 +253,7 @@
       li.classList.add('mine');
     }
     li.dataset.key = messageKey(data);
-    li.append(author(data), ': ', isolated(String(data.message), 'text'));
+    li.append(author(data), ': ', messageText(String(data.message)));
     const time = timeLabel(data.at);
     if (time) {
       li.dataset.time = time; // shown by CSS, not part of the text
