@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,18 +128,19 @@ func TestPresenceUnderChurn(t *testing.T) {
 	}
 	events := make(chan seen, 4096)
 	obsDone := make(chan struct{})
-	go func() { // blocking reads, until the test closes the connection
+	var obsWrite sync.Mutex // the observer's pongs, and the test's question
+	// Blocking reads, until the test closes the connection.
+	go func() {
 		defer close(obsDone)
-		var wmu sync.Mutex
 		for {
 			msg, _, err := obs.TryRead(time.Minute)
 			if err != nil {
 				return
 			}
 			if msg == "2" {
-				wmu.Lock()
+				obsWrite.Lock()
 				_ = obs.TryText("3", time.Second)
-				wmu.Unlock()
+				obsWrite.Unlock()
 				continue
 			}
 			var parts []json.RawMessage
@@ -196,7 +198,32 @@ func TestPresenceUnderChurn(t *testing.T) {
 			live[u] = len(tabs)
 		}()
 	}
+	// Meanwhile the observer asks who is online, again and again: each
+	// answer must name exactly who the announcements before it left online.
+	asking := make(chan struct{})
+	asked := make(chan int)
+	go func() {
+		n := 0
+		defer func() { asked <- n }()
+		for {
+			select {
+			case <-asking:
+				return
+			case <-time.After(40 * time.Millisecond):
+			}
+			obsWrite.Lock()
+			err := obs.TryText(`42["online users"]`, time.Second)
+			obsWrite.Unlock()
+			if err != nil {
+				errs <- err
+				return
+			}
+			n++
+		}
+	}()
 	wg.Wait()
+	close(asking)
+	questions := <-asked
 	select {
 	case err := <-errs:
 		t.Fatal(err)
@@ -219,6 +246,26 @@ func TestPresenceUnderChurn(t *testing.T) {
 	fatalf := func(format string, args ...any) {
 		t.Helper()
 		t.Fatalf("%s\nheard:\n%s", fmt.Sprintf(format, args...), strings.Join(log, "\n"))
+	}
+	// checkAnswer fails the test unless an "online users" answer names the
+	// users announced online so far.
+	answers := 0
+	checkAnswer := func(arg string) {
+		t.Helper()
+		var l onlineList
+		if err := json.Unmarshal([]byte(arg), &l); err != nil {
+			t.Fatal(err)
+		}
+		var listed []string
+		for _, u := range l.Users {
+			listed = append(listed, u.Username)
+		}
+		slices.Sort(listed)
+		want := trueKeys(online)
+		slices.Sort(want)
+		if !slices.Equal(listed, want) || l.Count != count {
+			fatalf("online users %v (count %d) after the announcements of %v (count %d)", listed, l.Count, want, count)
+		}
 	}
 	for done := false; !done; {
 		select {
@@ -246,10 +293,13 @@ func TestPresenceUnderChurn(t *testing.T) {
 				if n := len(trueKeys(online)); n != count {
 					fatalf("count %d, but %d users announced online: %v", count, n, trueKeys(online))
 				}
+			case "online users":
+				answers++
+				checkAnswer(ev.arg)
 			default:
 				fatalf("unexpected event %q %s", ev.name, ev.arg)
 			}
-			if count == want {
+			if count == want && answers == questions {
 				settled.Reset(time.Second) // and stays there
 			} else {
 				settled.Reset(time.Hour)
@@ -268,7 +318,7 @@ func TestPresenceUnderChurn(t *testing.T) {
 			announced++
 		}
 	}
-	t.Logf("%d users' tabs, %d steps each: %d joins and departures announced; %d online at the end", users, steps, announced, want)
+	t.Logf("%d users' tabs, %d steps each: %d joins and departures announced, %d questions answered; %d online at the end", users, steps, announced, answers, want)
 	if announced < users {
 		t.Errorf("only %d joins and departures announced: the churn did not churn", announced)
 	}
@@ -277,6 +327,19 @@ func TestPresenceUnderChurn(t *testing.T) {
 			t.Errorf("%s: announced online %v with %d tabs open", name, online[name], live[u])
 		}
 	}
+
+	// "online users" names the same users.
+	obsWrite.Lock()
+	err := obs.TryText(`42["online users"]`, time.Second)
+	obsWrite.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := <-events
+	if ev.name != "online users" {
+		fatalf("unexpected event %q %s", ev.name, ev.arg)
+	}
+	checkAnswer(ev.arg)
 }
 
 func trueKeys(m map[string]bool) []string {

@@ -66,6 +66,7 @@ func (rt *Server) register(io *socketio.Server) {
 		first, currentUsers := rt.presence.Connect(socket.ID(), user.ID)
 		var joined *announcement
 		if first {
+			rt.online.add(user)
 			to := everyone
 			if rt.closing {
 				// Connected as its server shuts down: as with departures,
@@ -128,6 +129,21 @@ func (rt *Server) register(io *socketio.Server) {
 			_ = e.Ack(map[string]any{"ok": true})
 		})
 
+		// Who is online, when the page's reader opens the list: the first
+		// of them in the order listed, and how many there are. The answer
+		// is queued with the announcements, so the "user" events that
+		// follow it are exactly the changes since: they keep an open list
+		// current.
+		socket.On("online users", func(socket *socketio.Socket, _ *socketio.Event) {
+			rt.announceMu.Lock()
+			list := rt.online.first(maxListed)
+			answer := rt.announce(onlySocket(socket), func(socket *announcement) {
+				socket.Emit("online users", list)
+			})
+			rt.announceMu.Unlock()
+			rt.announced(answer)
+		})
+
 		// The disconnect handler runs for every way a connection ends: a
 		// closed tab, a lost network (ping timeout), a kick, a shutdown.
 		socket.On("disconnect", func(socket *socketio.Socket, e *socketio.Event) {
@@ -137,6 +153,7 @@ func (rt *Server) register(io *socketio.Server) {
 				rt.announceMu.Unlock()
 				return
 			}
+			rt.online.remove(user.ID)
 			to := everyone
 			if rt.closing {
 				// This server is disconnecting all its sockets: only those

@@ -68,6 +68,9 @@ type Server struct {
 	io       *socketio.Server
 	presence *chat.Presence
 	history  *history
+	// online names the users presence counts (for "online users"); under
+	// announceMu.
+	online online
 
 	// announceMu makes a presence change and its announcement one step:
 	// without it two joins racing could announce their counts in the

@@ -545,3 +545,49 @@ func linkGitHubName(t *testing.T, p *program, username, name string) {
 		t.Fatal(err)
 	}
 }
+
+// onlineListJS reads the who-is-online list: its items, and whether it is
+// open (the toggle's aria-expanded and the panel's visibility agree).
+const onlineListJS = `(() => {
+	const open = document.getElementById("who").getAttribute("aria-expanded") === "true";
+	if (open === document.getElementById("online-users").hidden) return "toggle and panel disagree";
+	const note = document.getElementById("online-note");
+	return {open, users: [...document.querySelectorAll("#online-list li")].map((li) => li.textContent), note: note.hidden ? "" : note.textContent};
+})()`
+
+// "N users online" opens the list of who is online; it follows the
+// arrivals and departures while open, and closes with Escape or a click
+// elsewhere.
+func TestChatPageListsWhoIsOnlineInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t, "--ping-interval", "5s", "--ping-timeout", "5s")
+	accounts := register(t, p, "alice", "bob", "Carol")
+	alice, bob, carol := accounts[0], accounts[1], accounts[2]
+	c := startChrome(t, p)
+	c.openChat(p, alice, 900, 700)
+	n := startNode(t, "client.mjs")
+	openSock(t, n, "bob", p, bob, nil).connected(t)
+	c.waitText("alice", "#num-users", "2 users online")
+
+	wantList := func(want string) {
+		t.Helper()
+		c.waitFor("alice", onlineListJS+` !== null && JSON.stringify(`+onlineListJS+`) === `+strconv.Quote(want))
+	}
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#who"}, "clicked")
+	wantList(`{"open":true,"users":["alice (you)","bob"],"note":""}`)
+	openSock(t, n, "Carol", p, carol, nil).connected(t)
+	wantList(`{"open":true,"users":["alice (you)","bob","Carol"],"note":""}`)
+	shot := filepath.Join(artifactsDir(t), "chat-alice-who-is-online.png")
+	c.do(map[string]any{"op": "screenshot", "c": "alice", "path": shot}, "screenshot")
+	t.Logf("screenshot of alice's list of who is online: %s", shot)
+	n.send(t, map[string]any{"op": "disconnect", "c": "bob"})
+	wantList(`{"open":true,"users":["alice (you)","Carol"],"note":""}`)
+
+	c.eval("alice", `document.dispatchEvent(new KeyboardEvent("keydown", {key: "Escape"}))`)
+	wantList(`{"open":false,"users":["alice (you)","Carol"],"note":""}`)
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#who"}, "clicked")
+	wantList(`{"open":true,"users":["alice (you)","Carol"],"note":""}`)
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#messages"}, "clicked")
+	wantList(`{"open":false,"users":["alice (you)","Carol"],"note":""}`)
+	c.noConsoleErrors()
+}

@@ -12,7 +12,11 @@
 //                    'error message' {error, code}: something refused, or (code
 //                                    "unauthorized") the session ended and the
 //                                    server is about to disconnect this socket
+//                    'online users'  {users: [{username, name}, …], count}: the
+//                                    answer to the page's 'online users', in
+//                                    line with the 'user' events
 //   client → server  'chat message'  the text; the ack answers {ok} or {error, code}
+//                    'online users'  who is online? (when the list is opened)
 //
 // Everything users typed is put on the page with textContent, never as
 // HTML, and names and messages are bidi-isolated (<bdi>): right-to-left
@@ -384,6 +388,106 @@
     const li = announcementItem(data, data.connected ? ' has joined the chat.' : ' has left the chat.');
     announcedSinceConnect.push(li);
     appendToMessages(li);
+    onlineChanged(data);
+  });
+
+  // Who is online: "N users online" opens a list of them. The server
+  // answers 'online users' ({users, count}: the first of them in its order)
+  // in line with its announcements, so the 'user' events after the answer
+  // are the changes since; they keep the open list current. Reconnecting
+  // asks again.
+  const who = byId('who');
+  const whoPanel = byId('online-users');
+  let online = null; // username → user, while the list is open; null when closed
+  let onlineCount = 0;
+  function renderOnline(note) {
+    const users = Array.from(online.values()).sort((a, b) =>
+      displayName(a).localeCompare(displayName(b), undefined, { sensitivity: 'base' }) ||
+      String(a.username).localeCompare(String(b.username)));
+    byId('online-list').replaceChildren(...users.map((user) => {
+      const li = document.createElement('li');
+      li.append(author(user));
+      if (user.username === me) {
+        li.className = 'me';
+        li.append(' (you)');
+      }
+      return li;
+    }));
+    const noteLine = byId('online-note');
+    if (!note && onlineCount > users.length) {
+      note = 'and ' + (onlineCount - users.length) + ' more';
+    }
+    noteLine.textContent = note || '';
+    noteLine.hidden = !note;
+  }
+  function askOnline() {
+    if (!socket.connected) {
+      online.clear();
+      renderOnline('Not connected: the list comes back with the connection.');
+      return;
+    }
+    socket.emit('online users');
+  }
+  function openOnline() {
+    online = new Map();
+    onlineCount = 0;
+    who.setAttribute('aria-expanded', 'true');
+    whoPanel.hidden = false;
+    renderOnline('Loading…');
+    askOnline();
+  }
+  function closeOnline() {
+    online = null;
+    who.setAttribute('aria-expanded', 'false');
+    whoPanel.hidden = true;
+  }
+  function onlineChanged(data) {
+    if (online === null) {
+      return;
+    }
+    if (data.connected) {
+      online.set(data.username, data);
+    } else {
+      online.delete(data.username);
+    }
+    onlineCount = data.currentUsers;
+    renderOnline();
+  }
+  socket.on('online users', (answer) => {
+    if (online === null || !answer || !Array.isArray(answer.users)) {
+      return;
+    }
+    online = new Map(answer.users.map((user) => [user.username, user]));
+    onlineCount = Number(answer.count) || online.size;
+    renderOnline();
+  });
+  socket.on('connect', () => {
+    if (online !== null) {
+      askOnline();
+    }
+  });
+  socket.on('disconnect', () => {
+    if (online !== null) {
+      askOnline(); // says why the list is empty
+    }
+  });
+  who.addEventListener('click', () => {
+    if (online === null) {
+      openOnline();
+    } else {
+      closeOnline();
+    }
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && online !== null) {
+      closeOnline();
+      who.focus();
+    }
+  });
+  document.addEventListener('click', (event) => {
+    if (online !== null && !whoPanel.contains(event.target) && !who.contains(event.target)) {
+      closeOnline();
+    }
   });
 
   // Every (re)connection sends the last messages again. The page keeps what
