@@ -35,6 +35,12 @@ type MessageService interface {
 	// RecentMessages returns the newest limit messages, oldest first, with
 	// their authors' current names.
 	RecentMessages(ctx context.Context, limit int) ([]*Message, error)
+	// MessagesBefore returns the newest limit messages posted before the
+	// message before, oldest first, with their authors' current names: the
+	// page of messages before one a reader is shown. before is known by
+	// what a page shows of it: At, Username and Text (the newest such
+	// message if several are the same). ENOTFOUND if there is none.
+	MessagesBefore(ctx context.Context, before *Message, limit int) ([]*Message, error)
 }
 
 // ValidateMessage returns text with surrounding white space trimmed, or an

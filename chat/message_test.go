@@ -81,6 +81,17 @@ func (m *memMessages) RecentMessages(_ context.Context, limit int) ([]*chat.Mess
 	return m.msgs[max(0, len(m.msgs)-limit):], nil
 }
 
+func (m *memMessages) MessagesBefore(_ context.Context, before *chat.Message, limit int) ([]*chat.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.msgs) - 1; i >= 0; i-- {
+		if x := m.msgs[i]; x.At.Equal(before.At) && x.Username == before.Username && x.Text == before.Text {
+			return m.msgs[max(0, i-limit):i], nil
+		}
+	}
+	return nil, chat.Errorf(chat.ENOTFOUND, "no such message")
+}
+
 func TestPosterStoresValidatedMessage(t *testing.T) {
 	clock := newFakeClock()
 	store := &memMessages{now: clock.Now}

@@ -129,6 +129,34 @@ func (rt *Server) register(io *socketio.Server) {
 			_ = e.Ack(map[string]any{"ok": true})
 		})
 
+		// Earlier messages, as the reader goes back in the conversation: the
+		// messages before the oldest one the page shows (which it knows by
+		// its author, text and time), as two arguments like "chat
+		// history"'s, in the acknowledgement.
+		socket.On("earlier messages", func(socket *socketio.Socket, e *socketio.Event) {
+			var oldest struct {
+				Username string    `json:"username"`
+				Message  string    `json:"message"`
+				At       time.Time `json:"at"`
+			}
+			if err := e.Args.Decode(0, &oldest); err != nil || oldest.At.IsZero() {
+				rt.refuse(socket, e, chat.Errorf(chat.EINVALID, "Say which message to go back from: {username, message, at}."))
+				return
+			}
+			if ok, _ := rt.earlier.Allow(user.Username); !ok {
+				rt.refuse(socket, e, chat.Errorf(chat.ERATELIMIT, "Too many requests for earlier messages: wait a moment."))
+				return
+			}
+			ctx, cancel := context.WithTimeout(socket.Context(), 5*time.Second)
+			defer cancel()
+			page, err := rt.earlierMessages(ctx, &chat.Message{Username: oldest.Username, Text: oldest.Message, At: oldest.At})
+			if err != nil {
+				rt.refuse(socket, e, err)
+				return
+			}
+			_ = e.Ack(page.list, page.meta)
+		})
+
 		// Who is online, when the page's reader opens the list: the first
 		// of them in the order listed, and how many there are. The answer
 		// is queued with the announcements, so the "user" events that
@@ -254,12 +282,13 @@ func (rt *Server) sendHistory(socket *socketio.Socket) {
 	_ = socket.Emit("chat history", enc.list, enc.meta)
 }
 
-// refuse answers a refused chat message: with the ack when the client asked
-// for one, else with an "error message" event. It is never silent.
+// refuse answers a refused request (a chat message, earlier messages): with
+// the ack when the client asked for one, else with an "error message"
+// event. It is never silent.
 func (rt *Server) refuse(socket *socketio.Socket, e *socketio.Event, err error) {
 	reply := map[string]string{"error": chat.ErrorMessage(err), "code": chat.ErrorCode(err)}
 	if chat.ErrorCode(err) == chat.EINTERNAL {
-		rt.log.Error("realtime: posting a message", "err", err)
+		rt.log.Error("realtime: a request failed", "err", err)
 	}
 	if e.HasAck() {
 		if ackErr := e.Ack(reply); ackErr == nil || errors.Is(ackErr, socketio.ErrAckSent) {

@@ -93,15 +93,31 @@ func (h *history) load(ctx context.Context) (historyPayload, []chatMessage, erro
 	if err != nil {
 		return historyPayload{}, nil, err
 	}
-	items := make([]chatMessage, len(recent))
-	for i, m := range recent {
-		items[i] = chatMessage{Username: m.Username, Name: m.Name, Message: m.Text, At: m.At}
-	}
+	items := chatMessages(recent)
 	enc, err := h.encode(items)
 	if err != nil {
 		return historyPayload{}, nil, err
 	}
 	return enc, items, nil
+}
+
+// earlierMessages returns the HistorySize messages before oldest, encoded
+// as "chat history" is: the page of the conversation before the one a
+// reader was shown.
+func (rt *Server) earlierMessages(ctx context.Context, oldest *chat.Message) (historyPayload, error) {
+	msgs, err := rt.cfg.Messages.MessagesBefore(ctx, oldest, rt.history.size+1)
+	if err != nil {
+		return historyPayload{}, err
+	}
+	return rt.history.encode(chatMessages(msgs))
+}
+
+func chatMessages(msgs []*chat.Message) []chatMessage {
+	items := make([]chatMessage, len(msgs))
+	for i, m := range msgs {
+		items[i] = chatMessage{Username: m.Username, Name: m.Name, Message: m.Text, At: m.At}
+	}
+	return items
 }
 
 // add records a message just stored and broadcast, so the next joiner's

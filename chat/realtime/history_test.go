@@ -43,6 +43,10 @@ func (s *stubMessages) RecentMessages(ctx context.Context, limit int) ([]*chat.M
 	return append([]*chat.Message(nil), s.msgs[from:]...), nil
 }
 
+func (s *stubMessages) MessagesBefore(context.Context, *chat.Message, int) ([]*chat.Message, error) {
+	return nil, errors.New("stubMessages: MessagesBefore is not used here")
+}
+
 func historyTexts(t *testing.T, raw json.RawMessage) []string {
 	t.Helper()
 	var items []chatMessage

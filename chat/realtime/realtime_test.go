@@ -26,11 +26,12 @@ func TestMain(m *testing.M) {
 // env is a realtime server on a real SQLite store; users log in with the
 // cookie "sb_session=<username>".
 type env struct {
-	t     *testing.T
-	rt    *Server
-	http  *httptest.Server
-	users map[string]*chat.User
-	store *sqlite.UserService
+	t        *testing.T
+	rt       *Server
+	http     *httptest.Server
+	users    map[string]*chat.User
+	store    *sqlite.UserService
+	messages *sqlite.MessageService
 	// ended holds the session keys logged out (see logout); afterAuth, if
 	// set, runs once a socket's session has been found valid.
 	ended     sync.Map
@@ -57,6 +58,7 @@ func newEnvWith(t *testing.T, configure func(*Config)) *env {
 		e.users[name] = u
 	}
 	messages := sqlite.NewMessageService(db)
+	e.messages = messages
 	cfg := Config{
 		Authenticate: func(r *http.Request) (*chat.User, error) {
 			if c, err := r.Cookie("sb_session"); err == nil {

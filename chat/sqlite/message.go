@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 
 	"switchboard/chat"
 )
@@ -75,6 +76,36 @@ const displayName = `CASE WHEN u.name = '' THEN u.username ELSE u.name END`
 // RecentMessages returns the newest limit messages (at most MaxRecent),
 // oldest first, with their authors' current names.
 func (s *MessageService) RecentMessages(ctx context.Context, limit int) ([]*chat.Message, error) {
+	msgs, err := s.before(ctx, math.MaxInt64, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: recent messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// MessagesBefore returns the newest limit messages (at most MaxRecent)
+// posted before the message before (known by its At, Username and Text),
+// oldest first, with their authors' current names; ENOTFOUND if there is
+// no such message.
+func (s *MessageService) MessagesBefore(ctx context.Context, before *chat.Message, limit int) ([]*chat.Message, error) {
+	var id int64
+	err := s.db.queryRow(ctx, `
+		SELECT m.id FROM messages m JOIN users u ON u.id = m.user_id
+		WHERE m.created_at = ? AND u.username = ? AND m.text = ?
+		ORDER BY m.id DESC LIMIT 1`, formatTime(before.At), before.Username, before.Text).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, chat.Errorf(chat.ENOTFOUND, "That message is not in the chat's history.")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: messages before: %w", err)
+	}
+	msgs, err := s.before(ctx, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: messages before: %w", err)
+	}
+	return msgs, nil
+}
+
+func (s *MessageService) before(ctx context.Context, beforeID int64, limit int) ([]*chat.Message, error) {
 	if limit <= 0 {
 		return []*chat.Message{}, nil
 	}
@@ -83,10 +114,11 @@ func (s *MessageService) RecentMessages(ctx context.Context, limit int) ([]*chat
 		SELECT id, user_id, username, name, text, created_at FROM (
 			SELECT m.id, m.user_id, u.username, `+displayName+` AS name, m.text, m.created_at
 			FROM messages m JOIN users u ON u.id = m.user_id
+			WHERE m.id < ?
 			ORDER BY m.id DESC LIMIT ?
-		) ORDER BY id ASC`, limit)
+		) ORDER BY id ASC`, beforeID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: recent messages: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	msgs := make([]*chat.Message, 0, limit)
@@ -96,15 +128,15 @@ func (s *MessageService) RecentMessages(ctx context.Context, limit int) ([]*chat
 			at string
 		)
 		if err := rows.Scan(&m.ID, &m.UserID, &m.Username, &m.Name, &m.Text, &at); err != nil {
-			return nil, fmt.Errorf("sqlite: recent messages: %w", err)
+			return nil, err
 		}
 		if m.At, err = parseTime(at); err != nil {
-			return nil, fmt.Errorf("sqlite: recent messages: %w", err)
+			return nil, err
 		}
 		msgs = append(msgs, &m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: recent messages: %w", err)
+		return nil, err
 	}
 	return msgs, nil
 }

@@ -250,3 +250,68 @@ func wantTimesInIDOrder(t *testing.T, s *sqlite.MessageService) {
 		}
 	}
 }
+
+func TestMessagesBeforePagesBackwards(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	s := sqlite.NewMessageService(db)
+	u := MustCreateUser(t, db, newUser("chatty"))
+	var msgs []*chat.Message
+	for i := 1; i <= 60; i++ {
+		m := &chat.Message{UserID: u.ID, Text: fmt.Sprint("msg ", i)}
+		if i == 31 {
+			m.Text = "msg 30" // the same text twice: known apart by time
+		}
+		if err := s.CreateMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	texts := func(msgs []*chat.Message) string {
+		var out []string
+		for _, m := range msgs {
+			out = append(out, m.Text)
+		}
+		return strings.Join(out, ",")
+	}
+	// What a page knows of a message: its time (as JSON carried it),
+	// author and text.
+	shown := func(m *chat.Message) *chat.Message {
+		at, err := time.Parse(time.RFC3339Nano, m.At.Format(time.RFC3339Nano))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &chat.Message{At: at, Username: "chatty", Text: m.Text}
+	}
+	for _, c := range []struct {
+		before *chat.Message
+		limit  int
+		want   string
+	}{
+		{shown(msgs[10]), 3, "msg 8,msg 9,msg 10"}, // the three before msg 11
+		{shown(msgs[2]), 50, "msg 1,msg 2"},        // fewer than asked
+		{shown(msgs[0]), 50, ""},                   // nothing before the first
+		{shown(msgs[30]), 2, "msg 29,msg 30"},      // the second "msg 30"
+		{shown(msgs[5]), 0, ""},                    // none asked
+	} {
+		got, err := s.MessagesBefore(ctx, c.before, c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if texts(got) != c.want {
+			t.Errorf("MessagesBefore(%q, %d) = %q, want %q", c.before.Text, c.limit, texts(got), c.want)
+		}
+		if len(got) > 0 && (got[0].Username != "chatty" || got[0].At.IsZero()) {
+			t.Errorf("MessagesBefore(%q): first %+v, want its author and time", c.before.Text, got[0])
+		}
+	}
+	for _, unknown := range []*chat.Message{
+		{At: msgs[3].At, Username: "chatty", Text: "not what was said"},
+		{At: msgs[3].At, Username: "someone", Text: msgs[3].Text},
+		{At: msgs[3].At.Add(time.Nanosecond), Username: "chatty", Text: msgs[3].Text},
+	} {
+		if _, err := s.MessagesBefore(ctx, unknown, 5); chat.ErrorCode(err) != chat.ENOTFOUND {
+			t.Errorf("MessagesBefore(%+v): %v, want ENOTFOUND", unknown, err)
+		}
+	}
+}

@@ -591,3 +591,65 @@ func TestChatPageListsWhoIsOnlineInChromium(t *testing.T) {
 	wantList(`{"open":false,"users":["alice (you)","Carol"],"note":""}`)
 	c.noConsoleErrors()
 }
+
+// A reader at the start of the list loads the messages before the oldest
+// one shown, 50 at a time, until there are none: the button shows only at
+// the start and while there are more, and what they were reading stays
+// where it was.
+func TestChatPageLoadsEarlierMessagesInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t, "--ping-interval", "5s", "--ping-timeout", "5s")
+	var names []string
+	for i := 1; i <= 12; i++ {
+		names = append(names, fmt.Sprintf("writer%02d", i))
+	}
+	accounts := register(t, p, append([]string{"alice"}, names...)...)
+	n := startNode(t, "client.mjs")
+	i := 0
+	for _, a := range accounts[1:] { // 120 messages, 10 from each writer (within the rate limit's burst)
+		s := openSock(t, n, a.Username, p, a, nil)
+		s.connected(t)
+		var seqs []int
+		for range 10 {
+			i++
+			seqs = append(seqs, s.emit(t, fmt.Sprintf("message %03d", i)))
+		}
+		for _, seq := range seqs {
+			ackOf(t, n.ackOf(t, s.c, seq)).accepted(t, "a message of "+s.c)
+		}
+	}
+	c := startChrome(t, p)
+	c.openChat(p, accounts[0], 900, 700)
+	const messagesJS = `[...document.querySelectorAll("#messages li.message")].map((li) => li.textContent)`
+	const firstLastJS = `(() => { const m = ` + messagesJS + `; return m.length + " " + m[0] + " … " + m[m.length - 1]; })()`
+	const earlierShownJS = `!document.getElementById("earlier").hidden`
+	c.waitFor("alice", firstLastJS+` === "50 writer08: message 071 … writer12: message 120"`)
+	c.waitFor("alice", `!(`+earlierShownJS+`)`) // at the end of the list
+
+	// Going back: the button appears at the start, and loads 50 more above
+	// what she was reading, which stays in place.
+	c.eval("alice", `document.getElementById("messages").scrollTo({top: 0, behavior: "instant"})`)
+	c.waitFor("alice", earlierShownJS)
+	shot := filepath.Join(artifactsDir(t), "chat-alice-earlier-messages.png")
+	c.do(map[string]any{"op": "screenshot", "c": "alice", "path": shot}, "screenshot")
+	t.Logf("screenshot of alice's page at the start of the list, with earlier messages to load: %s", shot)
+	const topOfJS = `(() => { const li = [...document.querySelectorAll("#messages li.message")].find((li) => li.textContent.endsWith("message 071")); return Math.round(li.getBoundingClientRect().top); })()`
+	top := c.eval("alice", topOfJS)
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#earlier"}, "clicked")
+	c.waitFor("alice", firstLastJS+` === "100 writer03: message 021 … writer12: message 120"`)
+	if got := c.eval("alice", topOfJS); got != top {
+		t.Errorf("the message alice was reading moved from %s to %s px", top, got)
+	}
+	c.waitFor("alice", `!(`+earlierShownJS+`)`) // no longer at the start
+
+	c.eval("alice", `document.getElementById("messages").scrollTo({top: 0, behavior: "instant"})`)
+	c.waitFor("alice", earlierShownJS)
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#earlier"}, "clicked")
+	c.waitFor("alice", firstLastJS+` === "120 writer01: message 001 … writer12: message 120"`)
+	c.eval("alice", `document.getElementById("messages").scrollTo({top: 0, behavior: "instant"})`)
+	time.Sleep(200 * time.Millisecond)
+	if c.eval("alice", earlierShownJS) != "false" {
+		t.Error("the button shows with no earlier message left")
+	}
+	c.noConsoleErrors()
+}

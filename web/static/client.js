@@ -17,6 +17,9 @@
 //                                    line with the 'user' events
 //   client → server  'chat message'  the text; the ack answers {ok} or {error, code}
 //                    'online users'  who is online? (when the list is opened)
+//                    'earlier messages' {username, message, at} of the oldest message
+//                                    shown; the ack answers as 'chat history' (the 50
+//                                    before it, then {before}) or {error, code}
 //
 // Everything users typed is put on the page with textContent, never as
 // HTML, and names and messages are bidi-isolated (<bdi>): right-to-left
@@ -98,6 +101,7 @@
   function scrollToBottom(list) {
     list.scrollTo({ top: list.scrollHeight, behavior: 'instant' });
     clearUnseen();
+    showEarlier();
   }
 
   // Messages that arrived below the view of a reader scrolled up: a button
@@ -127,6 +131,58 @@
     }
   }, { passive: true });
 
+  // Earlier messages: a reader at the start of the list can load the 50
+  // messages before the oldest one shown (the server's 'earlier messages'
+  // answers as 'chat history' does), as long as there are some; the list
+  // stays where it was, the new ones above.
+  const earlier = byId('earlier');
+  const NEAR_TOP = 80; // px
+  let moreEarlier = false; // messages exist before the oldest shown
+  let loadingEarlier = false;
+  function oldestShown() {
+    const li = byId('messages').querySelector('li.message');
+    if (!li) {
+      return null;
+    }
+    const [at, username, message] = JSON.parse(li.dataset.key);
+    return { at, username, message };
+  }
+  function showEarlier() {
+    const list = byId('messages');
+    earlier.hidden = !(moreEarlier && list.scrollTop < NEAR_TOP && oldestShown() !== null);
+  }
+  byId('messages').addEventListener('scroll', showEarlier, { passive: true });
+  earlier.addEventListener('click', () => {
+    const oldest = oldestShown();
+    if (loadingEarlier || oldest === null) {
+      return;
+    }
+    if (!socket.connected) {
+      showError('Not connected — earlier messages come back with the connection.');
+      return;
+    }
+    loadingEarlier = true;
+    earlier.disabled = true;
+    earlier.textContent = 'Loading…';
+    socket.timeout(10000).emit('earlier messages', oldest, (err, list, meta) => {
+      loadingEarlier = false;
+      earlier.disabled = false;
+      earlier.textContent = '↑ Earlier messages';
+      if (err || !Array.isArray(list)) {
+        showError(err ? 'The server did not answer: try again.' : String((list && list.error) || 'The server refused that.'));
+        return;
+      }
+      const messages = byId('messages');
+      const shownKeys = new Set(Array.from(messages.querySelectorAll('li.message'), (li) => li.dataset.key));
+      const items = list.filter((data) => !shownKeys.has(messageKey(data))).map(messageItem);
+      const height = messages.scrollHeight;
+      messages.prepend(...items);
+      messages.scrollTop += messages.scrollHeight - height; // what was read stays in place
+      moreEarlier = Boolean(meta && meta.before);
+      showEarlier();
+    });
+  });
+
   // While the page is hidden (another tab is in front, the window is
   // minimised), its title counts the messages others post: "(3) Chat — …".
   const title = document.title;
@@ -144,11 +200,15 @@
     }
   });
 
-  // Keeps the list to MAX_ITEMS items, dropping the oldest.
+  // Keeps the list to MAX_ITEMS items, dropping the oldest; called while
+  // the reader is at the end (not while they read older messages). What is
+  // dropped can be loaded again (see 'earlier messages').
   function trimMessages(list) {
     while (list.children.length > MAX_ITEMS) {
       list.firstElementChild.remove();
+      moreEarlier = true;
     }
+    showEarlier();
   }
 
   // Adds items at the end of #messages; keeps the newest in view unless the
@@ -157,8 +217,8 @@
     const list = byId('messages');
     const follow = isAtBottom(list) || items.some((li) => li.classList.contains('mine'));
     list.append(...items);
-    trimMessages(list);
     if (follow) {
+      trimMessages(list);
       scrollToBottom(list);
     } else {
       addUnseen(items.filter((li) => li.classList.contains('message')).length);
@@ -522,8 +582,11 @@
     hadHistory = true;
     announcedSinceConnect.forEach((li) => { li.remove(); });
     messages.append(...fresh, ...announcedSinceConnect);
-    trimMessages(messages);
+    if (shown.length === 0) { // the first messages shown: are there older ones?
+      moreEarlier = Boolean(meta && typeof meta === 'object' && meta.before);
+    }
     if (follow) {
+      trimMessages(messages);
       scrollToBottom(messages);
     } else {
       addUnseen(missed.length);
