@@ -110,7 +110,9 @@ func (e *env) openChurnTab(user string, errs chan<- error) (*churnTab, error) {
 // a user's joins and departures alternate. Once everything has settled the
 // count is the number of users with a tab open.
 func TestPresenceUnderChurn(t *testing.T) {
-	e := newEnv(t)
+	// A pong window of a second: a busy machine must not count a live tab
+	// out; a lost one is counted out within 1.3 s.
+	e := newEnvWith(t, func(c *Config) { c.PingInterval, c.PingTimeout = 300*time.Millisecond, time.Second })
 	const users, steps, maxTabs = 6, 30, 2
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -237,7 +239,7 @@ func TestPresenceUnderChurn(t *testing.T) {
 	}
 
 	// Follow the announcements until the count settles at want (lost
-	// tabs take a ping interval and timeout, 400 ms, to be counted out).
+	// tabs take a ping interval and timeout, 1.3 s, to be counted out).
 	count := 1
 	online := map[string]bool{"alice": true}
 	deadline := time.After(10 * time.Second)
