@@ -66,9 +66,10 @@ type Options struct {
 	Logger *slog.Logger
 	// PerMessageDeflate, when set, compresses WebSocket messages of at least
 	// Threshold bytes for clients that offer per-message deflate (browsers
-	// and the Node client do), except those sent Uncompressed. Off by default, as in Node: it trades CPU for
-	// bandwidth. Negotiated without context takeover, so it costs no memory
-	// per idle connection and a broadcast is compressed once.
+	// and the Node client do), except those sent Uncompressed. Off by
+	// default, as in Node: it trades CPU for bandwidth. Negotiated without
+	// context takeover, so it costs no memory per idle connection and a
+	// broadcast is compressed once.
 	PerMessageDeflate *PerMessageDeflate
 	// HTTPCompression configures the compression of long-polling responses
 	// (nil: on, 1 KiB threshold, fastest level; see HTTPCompression).

@@ -14,12 +14,12 @@ import (
 // BroadcastOperator selects sockets of a namespace (rooms, exceptions,
 // flags) for an emit or a bulk operation, as Node's BroadcastOperator
 // (io.to(room), socket.broadcast…). Get one from a Server, Namespace or
-// Socket (To, In, Except, Broadcast, Local, Volatile, Compress, Timeout); the zero
-// value is not usable. It is a value: each method returns a modified copy,
-// so operators can be kept, reused and shared between goroutines. The
-// selection is made when the operation runs: sockets in any of the To
-// rooms (every socket when there are none) and in none of the Except
-// rooms.
+// Socket (To, In, Except, Broadcast, Local, Volatile, Compress, Timeout);
+// the zero value is not usable. It is a value: each method returns a
+// modified copy, so operators can be kept, reused and shared between
+// goroutines. The selection is made when the operation runs: sockets in
+// any of the To rooms (every socket when there are none) and in none of
+// the Except rooms.
 type BroadcastOperator struct {
 	nsp    *Namespace
 	rooms  []string

@@ -96,7 +96,7 @@
 //     [Socket.OnDisconnecting] (s.Rooms() still holds the rooms)
 //   - socket.emit("event", a, b) → [Socket.Emit]("event", a, b); socket.volatile.emit → s.Volatile().Emit;
 //     socket.compress(false).emit → s.Compress(false).Emit (the [Emitter]'s options combine:
-//     s.Volatile().Compress(false).EmitWithAck(ctx, …))
+//     s.Volatile().Compress(false).EmitWithAck(ctx, …));
 //     several socket.emit in a row → [Socket.EmitMany] (queued together, usually one write)
 //   - await socket.timeout(ms).emitWithAck("event", a) → ctx, cancel := context.WithTimeout(ctx, d);
 //     [Socket.EmitWithAck](ctx, "event", a); socket.timeout(ms).emit("event", a, (err, res) => …) →

@@ -39,9 +39,9 @@ type Options struct {
 	Adapter adapter.Factory
 	// MaxNamespacesPerClient bounds how many namespaces one client (one
 	// connection) may be connected to at once (default 256; negative: no
-	// limit). A CONNECT past it is refused with a CONNECT_ERROR, {"message": "Too many
-	// namespaces"} (the client's connect_error); the connection and its
-	// other sockets stay. Node has no such bound: there, one connection
+	// limit). A CONNECT past it is refused with a CONNECT_ERROR,
+	// {"message": "Too many namespaces"} (the client's connect_error); the
+	// connection and its other sockets stay. Node has no such bound: there, one connection
 	// can hold any number of sockets, and with a dynamic namespace create
 	// any number of namespaces.
 	MaxNamespacesPerClient int

@@ -211,7 +211,7 @@ func TestPresenceUnderChurn(t *testing.T) {
 			select {
 			case <-asking:
 				return
-			case <-time.After(40 * time.Millisecond):
+			case <-time.After(100 * time.Millisecond): // within the limit, 5 a second after 10
 			}
 			obsWrite.Lock()
 			err := obs.TryText(`42["online users"]`, time.Second)
@@ -298,6 +298,11 @@ func TestPresenceUnderChurn(t *testing.T) {
 			case "online users":
 				answers++
 				checkAnswer(ev.arg)
+			case "error message": // a question refused, on a slow machine
+				if !strings.Contains(ev.arg, `"rate_limit"`) {
+					fatalf("unexpected error message %s", ev.arg)
+				}
+				answers++
 			default:
 				fatalf("unexpected event %q %s", ev.name, ev.arg)
 			}

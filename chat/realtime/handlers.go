@@ -162,7 +162,11 @@ func (rt *Server) register(io *socketio.Server) {
 		// is queued with the announcements, so the "user" events that
 		// follow it are exactly the changes since: they keep an open list
 		// current.
-		socket.On("online users", func(socket *socketio.Socket, _ *socketio.Event) {
+		socket.On("online users", func(socket *socketio.Socket, e *socketio.Event) {
+			if ok, _ := rt.whoAsks.Allow(user.Username); !ok {
+				rt.refuse(socket, e, chat.Errorf(chat.ERATELIMIT, "Too many requests for who is online: wait a moment."))
+				return
+			}
 			rt.announceMu.Lock()
 			list := rt.online.first(maxListed)
 			answer := rt.announce(onlySocket(socket), func(socket *announcement) {

@@ -3,6 +3,7 @@ package realtime
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,8 @@ func usernames(l onlineList) string {
 
 // "online users" answers who presence counts online, sorted by name
 // ignoring case, each user once however many tabs they have, and at most
-// maxListed of them with the number online.
+// maxListed of them with the number online; more than 5 questions a second
+// (after 10) are refused.
 func TestOnlineUsersAnswersWhoIsOnline(t *testing.T) {
 	// Tabs that nobody reads answer no ping: a slow machine must not count
 	// them out before the test asks.
@@ -68,6 +70,17 @@ func TestOnlineUsersAnswersWhoIsOnline(t *testing.T) {
 	if len(l.Users) != maxListed || l.Count != maxListed+2 || l.Users[0].Username != "alice" || l.Users[1].Username != "bob" || l.Users[maxListed-1].Username != "user097" {
 		t.Fatalf("with %d online: %d listed, count %d, first %v, last %v", maxListed+2, len(l.Users), l.Count, l.Users[0], l.Users[len(l.Users)-1])
 	}
+
+	// Asking far more than 5 a second is refused aloud.
+	for range 30 {
+		alice.Text(`42["online users"]`)
+	}
+	for range 30 {
+		if name, arg := alice.event(); name == "error message" && strings.Contains(arg, `"rate_limit"`) {
+			return
+		}
+	}
+	t.Error("30 questions at once, none refused")
 }
 
 func TestOnlineKeepsItsOrderAndForgetsByUser(t *testing.T) {

@@ -61,13 +61,6 @@ type Config struct {
 	adapter adapter.Factory
 }
 
-// Requests for "earlier messages" allowed per user: a reader going back
-// through a long conversation asks once per 50 messages.
-const (
-	earlierPerSecond = 2
-	earlierBurst     = 5
-)
-
 // Server is the chat's Socket.IO server: an http.Handler for /socket.io/.
 type Server struct {
 	cfg      Config
@@ -78,9 +71,10 @@ type Server struct {
 	// online names the users presence counts (for "online users"); under
 	// announceMu.
 	online online
-	// earlier limits each user's requests for "earlier messages" (each is
-	// a query of the store).
-	earlier *chat.RateLimiter
+	// earlier and whoAsks limit each user's "earlier messages" (each a
+	// query of the store) and "online users" (each queued with the
+	// announcements).
+	earlier, whoAsks *chat.RateLimiter
 
 	// announceMu makes a presence change and its announcement one step:
 	// without it two joins racing could announce their counts in the
@@ -158,7 +152,9 @@ func New(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	rt := &Server{cfg: cfg, log: log, presence: cfg.Presence, history: newHistory(cfg.Messages, chat.HistorySize), tabs: make(map[int64]int),
-		earlier: chat.NewRateLimiter(earlierPerSecond, time.Second, earlierBurst, nil)}
+		earlier: chat.NewRateLimiter(2, time.Second, 5, nil),  // once per 50 messages read back
+		whoAsks: chat.NewRateLimiter(5, time.Second, 10, nil), // once per opening of the list
+	}
 	switch {
 	case cfg.MaxTabsPerUser == 0:
 		rt.maxTabs = DefaultMaxTabsPerUser
