@@ -425,7 +425,8 @@ func TestChatPageWhenTheSessionEndsInChromium(t *testing.T) {
 // A display name (from GitHub) or a message with right-to-left text or
 // direction controls shows inside its own bidi isolate: it cannot reorder
 // the rest of the line and make someone appear to say something else. A
-// very long word wraps instead of widening the page.
+// very long word wraps instead of widening the page. Addresses become
+// links, and a message naming the reader stands out.
 func TestChatPageKeepsNamesAndMessagesApartInChromium(t *testing.T) {
 	t.Parallel()
 	p := startProgram(t)
@@ -497,6 +498,23 @@ func TestChatPageKeepsNamesAndMessagesApartInChromium(t *testing.T) {
 	}
 	if got := c.eval("alice", `document.querySelectorAll("#messages script, #messages li:last-child .text *:not(a)").length`); got != "0" {
 		t.Errorf("%s elements other than links in the message", got)
+	}
+
+	// A message that names alice as @alice stands out on her page; an
+	// address that merely contains her name does not.
+	for _, c2 := range []struct {
+		text    string
+		mention bool
+	}{
+		{"hey @Alice, look", true},
+		{"write to bob@alice.example", false},
+		{"@alicexyz is someone else", false},
+	} {
+		m.send(t, c2.text).accepted(t, "mallory's message")
+		c.waitItem("alice", shown+": "+c2.text)
+		if got := c.eval("alice", `document.querySelector("#messages li:last-child").classList.contains("mention")`); got != strconv.FormatBool(c2.mention) {
+			t.Errorf("%q marked as mentioning alice: %s, want %v", c2.text, got, c2.mention)
+		}
 	}
 	c.noConsoleErrors()
 }

@@ -310,11 +310,19 @@
   }
 
   // "NAME: message", built from text nodes only.
+  // Whether a message names this user as "@username" (not inside an
+  // address such as "someone@username.example").
+  const mentionPattern = me
+    ? new RegExp('(^|[^\\p{L}\\p{N}_.@/-])@' + me.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '(?![\\p{L}\\p{N}_-])', 'iu')
+    : null;
+
   function messageItem(data) {
     const li = document.createElement('li');
     li.className = 'message';
     if (me && data.username === me) {
       li.classList.add('mine');
+    } else if (mentionPattern && mentionPattern.test(String(data.message))) {
+      li.classList.add('mention');
     }
     li.dataset.key = messageKey(data);
     li.append(author(data), ': ', messageText(String(data.message)));
