@@ -574,8 +574,8 @@ const onlineListJS = `(() => {
 })()`
 
 // "N users online" opens the list of who is online; it follows the
-// arrivals and departures while open, and closes with Escape or a click
-// elsewhere.
+// arrivals and departures while open, closes with Escape or a click
+// elsewhere, and says so while the connection is away.
 func TestChatPageListsWhoIsOnlineInChromium(t *testing.T) {
 	t.Parallel()
 	p := startProgram(t, "--ping-interval", "5s", "--ping-timeout", "5s")
@@ -607,6 +607,17 @@ func TestChatPageListsWhoIsOnlineInChromium(t *testing.T) {
 	wantList(`{"open":true,"users":["alice (you)","Carol"],"note":""}`)
 	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#messages"}, "clicked")
 	wantList(`{"open":false,"users":["alice (you)","Carol"],"note":""}`)
+
+	// Open while the connection is away, the list says so, and comes back
+	// with the connection.
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#who"}, "clicked")
+	wantList(`{"open":true,"users":["alice (you)","Carol"],"note":""}`)
+	c.offline("alice", true)
+	c.waitState("alice", "reconnecting")
+	wantList(`{"open":true,"users":[],"note":"Not connected: the list comes back with the connection."}`)
+	c.offline("alice", false)
+	c.waitState("alice", "connected")
+	wantList(`{"open":true,"users":["alice (you)","Carol"],"note":""}`)
 	c.noConsoleErrors()
 }
 
