@@ -88,12 +88,13 @@ func heardLeave(t *testing.T, n *node, c string, a *account) {
 
 // missedMarker is the item that stands where messages are missing: more
 // were posted while the page was away than the history it got back holds.
-const missedMarker = "Some messages were missed while you were away."
+const missedMarker = "Some messages were missed while you were away. Show them"
 
 // When more messages were posted while the page was away than the
 // history of its next connection holds (none of it reaches back to the
-// last message shown), an item says so where the messages are missing. A
-// history that reaches back to what the page shows adds no such item.
+// last message shown), an item says so where the messages are missing, and
+// its button shows them. A history that reaches back to what the page
+// shows adds no such item.
 func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	t.Parallel()
 	p := startProgram(t)
@@ -169,6 +170,15 @@ func TestChatPageMarksMessagesMissedBeyondTheHistoryInChromium(t *testing.T) {
 	}
 	if got := c.eval("alice", markersJS); got != "1" {
 		t.Errorf("markers on alice's page after exactly 50 missed: %s, want still 1", got)
+	}
+
+	// "Show them" fills the gap: the 10 messages missing appear where the
+	// marker was, which goes.
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#messages li.missed button"}, "clicked")
+	c.waitFor("alice", markersJS+" === 0")
+	want = append([]string{"alice has joined the chat.", "bob has joined the chat.", "bob: before"}, posted...)
+	if got := c.eval("alice", `[...document.querySelectorAll("#messages li")].slice(0, 63).map((li) => li.textContent)`); got != jsonStrings(t, want) {
+		t.Errorf("the start of alice's list once the gap is filled:\n got %s\nwant %s", got, jsonStrings(t, want))
 	}
 	c.noConsoleErrors()
 }

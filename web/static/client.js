@@ -342,11 +342,65 @@
   }
 
   // Stands where messages are missing from the list (see 'chat history').
+  // Its button loads them: the messages before the first one after it,
+  // 50 at a time, until they reach the last one shown before it.
   function missedItem() {
     const li = document.createElement('li');
     li.className = 'missed';
-    li.textContent = 'Some messages were missed while you were away.';
+    const text = document.createElement('span');
+    text.textContent = 'Some messages were missed while you were away.';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'link-button';
+    button.textContent = 'Show them';
+    button.addEventListener('click', () => { fillGap(li, button); });
+    li.append(text, ' ', button);
     return li;
+  }
+
+  function keyOfItem(li) {
+    const [at, username, message] = JSON.parse(li.dataset.key);
+    return { at, username, message };
+  }
+
+  function fillGap(marker, button) {
+    let after = marker.nextElementSibling;
+    while (after && !after.classList.contains('message')) {
+      after = after.nextElementSibling;
+    }
+    let before = marker.previousElementSibling;
+    while (before && !before.classList.contains('message')) {
+      before = before.previousElementSibling;
+    }
+    if (!after) {
+      marker.remove(); // nothing after it: nothing is missing any more
+      return;
+    }
+    if (!socket.connected) {
+      showError('Not connected — the missed messages come back with the connection.');
+      return;
+    }
+    button.disabled = true;
+    socket.timeout(10000).emit('earlier messages', keyOfItem(after), (err, list, meta) => {
+      button.disabled = false;
+      if (err || !Array.isArray(list)) {
+        showError(err ? 'The server did not answer: try again.' : String((list && list.error) || 'The server refused that.'));
+        return;
+      }
+      const lastKey = before ? before.dataset.key : null;
+      let items = list;
+      const reached = lastKey !== null ? list.findIndex((data) => messageKey(data) === lastKey) : -1;
+      if (reached >= 0) {
+        items = list.slice(reached + 1);
+      }
+      const shownKeys = new Set(Array.from(byId('messages').querySelectorAll('li.message'), (li) => li.dataset.key));
+      marker.after(...items.filter((data) => !shownKeys.has(messageKey(data))).map(messageItem));
+      const closed = reached >= 0 || !(meta && meta.before) ||
+        (lastKey !== null && messageKey(meta.before) === lastKey);
+      if (closed) {
+        marker.remove();
+      }
+    });
   }
 
   if (typeof io !== 'function') {
