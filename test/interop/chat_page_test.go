@@ -608,6 +608,19 @@ func TestChatPageListsWhoIsOnlineInChromium(t *testing.T) {
 	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#messages"}, "clicked")
 	wantList(`{"open":false,"users":["alice (you)","Carol"],"note":""}`)
 
+	// A page that loads behind another tab does not count the history it
+	// is sent as unread, only what comes after.
+	c.send("alice", "before carol's tab")
+	c.waitItem("alice", "alice: before carol's tab")
+	c.open("Carol-behind", 900, 700, map[string]any{"url": p.URL + "/chat", "cookie": carol.cookie(t), "hidden": true})
+	c.waitState("Carol-behind", "connected")
+	c.waitFor("Carol-behind", lastItemIsJS("alice: before carol's tab")+` && document.visibilityState === "hidden"`)
+	if got := c.eval("Carol-behind", `document.title`); got != `"Chat — Switchboard"` {
+		t.Errorf("the title of a page loaded behind another tab, after its history: %s", got)
+	}
+	c.send("alice", "to carol while her tab is behind")
+	c.waitFor("Carol-behind", lastItemIsJS("alice: to carol while her tab is behind")+` && document.title === "(1) Chat — Switchboard"`)
+
 	// Open while the connection is away, the list says so, and comes back
 	// with the connection.
 	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#who"}, "clicked")

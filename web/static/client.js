@@ -653,7 +653,9 @@
     } else {
       addUnseen(missed.length);
     }
-    countUnread(missed.filter((data) => data.username !== me).length);
+    if (shown.length > 0) { // not the page's first messages: new since it was away
+      countUnread(missed.filter((data) => data.username !== me).length);
+    }
   });
 
   socket.on('chat message', (data) => {

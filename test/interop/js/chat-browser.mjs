@@ -98,6 +98,11 @@ async function handle(cmd) {
         const eq = cmd.cookie.indexOf("=");
         await context.addCookies([{ name: cmd.cookie.slice(0, eq), value: cmd.cookie.slice(eq + 1), url: base }]);
       }
+      if (cmd.hidden) { // as a page that loads in a tab behind another
+        await context.addInitScript(() => {
+          Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+        });
+      }
       return newPage(c, context, cmd.url || base + "/", false);
     }
     case "tab": {
