@@ -608,6 +608,21 @@ func TestChatPageListsWhoIsOnlineInChromium(t *testing.T) {
 	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#messages"}, "clicked")
 	wantList(`{"open":false,"users":["alice (you)","Carol"],"note":""}`)
 
+	// On a phone the list stays on the screen.
+	c.do(map[string]any{"op": "viewport", "c": "alice", "width": 390, "height": 844}, "viewport")
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#who"}, "clicked")
+	wantList(`{"open":true,"users":["alice (you)","Carol"],"note":""}`)
+	if got := c.eval("alice", `(() => {
+		const r = document.getElementById("online-users").getBoundingClientRect();
+		return r.left >= 0 && r.right <= window.innerWidth && document.documentElement.scrollWidth <= window.innerWidth;
+	})()`); got != "true" {
+		t.Errorf("the list on a 390 px wide screen: inside it %s, want true", got)
+	}
+	shot = filepath.Join(artifactsDir(t), "chat-alice-who-is-online-phone.png")
+	c.do(map[string]any{"op": "screenshot", "c": "alice", "path": shot}, "screenshot")
+	c.do(map[string]any{"op": "click", "c": "alice", "selector": "#who"}, "clicked")
+	c.do(map[string]any{"op": "viewport", "c": "alice", "width": 900, "height": 700}, "viewport")
+
 	// A page that loads behind another tab does not count the history it
 	// is sent as unread, only what comes after.
 	c.send("alice", "before carol's tab")
