@@ -157,6 +157,22 @@ func (rt *Server) register(io *socketio.Server) {
 			_ = e.Ack(page.list, page.meta)
 		})
 
+		// "typing": the page says its user is writing (every 2 s at most
+		// while they do), and the other pages show it for a few seconds.
+		// Volatile: a notice that cannot go out at once is not worth
+		// sending late; one more than the limit is dropped, not refused (a
+		// notice, not a request). Not sent while more than typingMaxOnline
+		// users are online: in a crowd it would be noise, and N² sends.
+		socket.On("typing", func(socket *socketio.Socket, _ *socketio.Event) {
+			if rt.presence.Count() > typingMaxOnline {
+				return
+			}
+			if ok, _ := rt.typing.Allow(user.Username); !ok {
+				return
+			}
+			_ = socket.Broadcast().Volatile().Emit("typing", typingEvent{Username: user.Username, Name: user.DisplayName()})
+		})
+
 		// Who is online, when the page's reader opens the list: the first
 		// of them in the order listed, and how many there are. The answer
 		// is queued with the announcements, so the "user" events that
@@ -219,6 +235,16 @@ type userEvent struct {
 	CurrentUsers int    `json:"currentUsers"`
 	Connected    bool   `json:"connected"`
 }
+
+// typingEvent is the payload of "typing": who is writing.
+type typingEvent struct {
+	Username string `json:"username"`
+	Name     string `json:"name"`
+}
+
+// typingMaxOnline is the most users online for which "typing" notices are
+// sent.
+const typingMaxOnline = 50
 
 // chatMessage is the payload of "chat message" and of the "chat history" items.
 type chatMessage struct {

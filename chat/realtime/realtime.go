@@ -71,10 +71,10 @@ type Server struct {
 	// online names the users presence counts (for "online users"); under
 	// announceMu.
 	online online
-	// earlier and whoAsks limit each user's "earlier messages" (each a
-	// query of the store) and "online users" (each queued with the
-	// announcements).
-	earlier, whoAsks *chat.RateLimiter
+	// earlier, whoAsks and typing limit each user's "earlier messages"
+	// (each a query of the store), "online users" (each queued with the
+	// announcements) and "typing" notices (each a broadcast).
+	earlier, whoAsks, typing *chat.RateLimiter
 
 	// announceMu makes a presence change and its announcement one step:
 	// without it two joins racing could announce their counts in the
@@ -154,6 +154,7 @@ func New(cfg Config) (*Server, error) {
 	rt := &Server{cfg: cfg, log: log, presence: cfg.Presence, history: newHistory(cfg.Messages, chat.HistorySize), tabs: make(map[int64]int),
 		earlier: chat.NewRateLimiter(2, time.Second, 5, nil),  // once per 50 messages read back
 		whoAsks: chat.NewRateLimiter(5, time.Second, 10, nil), // once per opening of the list
+		typing:  chat.NewRateLimiter(1, time.Second, 3, nil),  // every 2 s per tab while typing
 	}
 	switch {
 	case cfg.MaxTabsPerUser == 0:

@@ -710,3 +710,33 @@ func TestChatPageLoadsEarlierMessagesInChromium(t *testing.T) {
 	}
 	c.noConsoleErrors()
 }
+
+// While bob writes, alice's page says so under her list, until his message
+// arrives or, when he stops, a few seconds later; his own page does not.
+func TestChatPageShowsWhoIsTypingInChromium(t *testing.T) {
+	t.Parallel()
+	p := startProgram(t, "--ping-interval", "5s", "--ping-timeout", "5s")
+	accounts := register(t, p, "alice", "bob")
+	c := startChrome(t, p)
+	c.openChat(p, accounts[0], 900, 700)
+	c.openChat(p, accounts[1], 900, 700)
+	c.waitText("alice", "#num-users", "2 users online")
+	const typingJS = `(() => { const l = document.getElementById("typing"); return l.hidden ? "" : l.textContent; })()`
+
+	c.do(map[string]any{"op": "fill", "c": "bob", "text": "hello al"}, "filled")
+	c.waitFor("alice", typingJS+` === "bob is typing…"`)
+	if got := c.eval("bob", typingJS); got != `""` {
+		t.Errorf("bob's own page says %s", got)
+	}
+	c.send("bob", "hello alice")
+	c.waitFor("alice", lastItemIsJS("bob: hello alice")+` && `+typingJS+` === ""`)
+
+	c.do(map[string]any{"op": "fill", "c": "bob", "text": "and then I stopped"}, "filled")
+	c.waitFor("alice", typingJS+` === "bob is typing…"`)
+	start := time.Now()
+	c.waitFor("alice", typingJS+` === ""`)
+	if d := time.Since(start); d < 2*time.Second {
+		t.Errorf("the notice went after %v, want about 3.5 s", d)
+	}
+	c.noConsoleErrors()
+}

@@ -12,11 +12,13 @@
 //                    'error message' {error, code}: something refused, or (code
 //                                    "unauthorized") the session ended and the
 //                                    server is about to disconnect this socket
+//                    'typing'        {username, name}: someone else is writing
 //                    'online users'  {users: [{username, name}, …], count}: the
 //                                    answer to the page's 'online users', in
 //                                    line with the 'user' events
 //   client → server  'chat message'  the text; the ack answers {ok} or {error, code}
 //                    'online users'  who is online? (when the list is opened)
+//                    'typing'        its user is writing (every 2 s at most)
 //                    'earlier messages' {username, message, at} of the oldest message
 //                                    shown; the ack answers as 'chat history' (the 50
 //                                    before it, then {before}) or {error, code}
@@ -505,6 +507,9 @@
   });
 
   socket.on('user', (data) => {
+    if (!data.connected) {
+      stoppedTyping(data.username);
+    }
     delete byId('num-users').dataset.state;
     byId('num-users').textContent = data.currentUsers + ' users online';
     const li = announcementItem(data, data.connected ? ' has joined the chat.' : ' has left the chat.');
@@ -663,6 +668,50 @@
     const li = messageItem(data);
     appendToMessages(li);
     countUnread(data.username === me ? 0 : 1);
+    stoppedTyping(data.username);
+  });
+
+  // Who is writing: the page tells the server while its user types (every
+  // TYPING_EVERY ms at most), and shows the others who do, each for
+  // TYPING_SHOWN ms after their last notice, or until their message comes
+  // or they leave. The server sends no notices in a crowd.
+  const TYPING_EVERY = 2000;
+  const TYPING_SHOWN = 3500;
+  const typingLine = byId('typing');
+  const typers = new Map(); // username → {data, timer}
+  let lastTyping = 0;
+  function showTypers() {
+    const names = Array.from(typers.values(), (t) => displayName(t.data));
+    typingLine.textContent = names.length === 1 ? names[0] + ' is typing…'
+      : names.length === 2 ? names[0] + ' and ' + names[1] + ' are typing…'
+        : 'Several people are typing…';
+    typingLine.hidden = names.length === 0;
+  }
+  function stoppedTyping(username) {
+    const t = typers.get(username);
+    if (t) {
+      clearTimeout(t.timer);
+      typers.delete(username);
+      showTypers();
+    }
+  }
+  socket.on('typing', (data) => {
+    if (!data || typeof data.username !== 'string' || data.username === me) {
+      return;
+    }
+    stoppedTyping(data.username);
+    typers.set(data.username, { data, timer: setTimeout(() => { stoppedTyping(data.username); }, TYPING_SHOWN) });
+    showTypers();
+  });
+  socket.on('disconnect', () => {
+    Array.from(typers.keys()).forEach(stoppedTyping);
+  });
+  input.addEventListener('input', () => {
+    const now = Date.now();
+    if (input.value.trim() !== '' && socket.connected && now - lastTyping >= TYPING_EVERY) {
+      lastTyping = now;
+      socket.emit('typing');
+    }
   });
 
   socket.on('error message', (data) => {
@@ -766,5 +815,6 @@
     });
     input.value = '';
     input.focus();
+    lastTyping = 0; // the message ended the others' notice: say so again at the next key
   });
 })();

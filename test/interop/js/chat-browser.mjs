@@ -118,6 +118,10 @@ async function handle(cmd) {
       await Promise.all([pg.waitForURL("**/chat"), form.locator('button[type="submit"]').click()]);
       return out({ t: "registered", c, text: new URL(pg.url()).pathname });
     }
+    case "fill": { // types into the message box without sending
+      await page(c).fill("#m", cmd.text);
+      return out({ t: "filled", c, text: cmd.text });
+    }
     case "send": {
       const pg = page(c);
       await pg.fill("#m", cmd.text);
