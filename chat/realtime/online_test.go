@@ -3,6 +3,7 @@ package realtime
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,16 @@ func (tb *tab) ask() onlineList {
 		tb.t.Fatal(err)
 	}
 	return l
+}
+
+// waitCount reads events until "user count" announces n.
+func (tb *tab) waitCount(n int) {
+	tb.t.Helper()
+	for {
+		if name, arg := tb.event(); name == "user count" && arg == strconv.Itoa(n) {
+			return
+		}
+	}
 }
 
 func usernames(l onlineList) string {
@@ -66,6 +77,7 @@ func TestOnlineUsersAnswersWhoIsOnline(t *testing.T) {
 	for i := range maxListed {
 		e.open(fmt.Sprintf("user%03d", i))
 	}
+	alice.waitCount(maxListed + 2) // a CONNECT is answered before its user is counted
 	l := alice.ask()
 	if len(l.Users) != maxListed || l.Count != maxListed+2 || l.Users[0].Username != "alice" || l.Users[1].Username != "bob" || l.Users[maxListed-1].Username != "user097" {
 		t.Fatalf("with %d online: %d listed, count %d, first %v, last %v", maxListed+2, len(l.Users), l.Count, l.Users[0], l.Users[len(l.Users)-1])

@@ -62,7 +62,8 @@ func TestTypingIsShownToTheOthers(t *testing.T) {
 	for i := range typingMaxOnline {
 		e.open(fmt.Sprintf("crowd%02d", i))
 	}
-	time.Sleep(1100 * time.Millisecond) // bob's notices come back
+	alice.waitCount(typingMaxOnline + 3) // a CONNECT is answered before its user is counted
+	time.Sleep(1100 * time.Millisecond)  // bob's notices come back
 	bob.Text(`42["typing"]`)
 	bob.Text(`42["chat message","in a crowd"]`)
 	if n := alice.countUntil("typing", "chat message"); n != 0 {
