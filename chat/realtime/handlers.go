@@ -159,10 +159,11 @@ func (rt *Server) register(io *socketio.Server) {
 
 		// "typing": the page says its user is writing (every 2 s at most
 		// while they do), and the other pages show it for a few seconds.
-		// Volatile: a notice that cannot go out at once is not worth
-		// sending late; one more than the limit is dropped, not refused (a
-		// notice, not a request). Not sent while more than typingMaxOnline
-		// users are online: in a crowd it would be noise, and N² sends.
+		// One more than the limit is dropped, not refused (a notice, not a
+		// request). Not sent while more than typingMaxOnline users are
+		// online: in a crowd it would be noise, and N² sends. Not volatile:
+		// that would drop it for every page still being written the
+		// message just before, which is when a next one is typed.
 		socket.On("typing", func(socket *socketio.Socket, _ *socketio.Event) {
 			if rt.presence.Count() > typingMaxOnline {
 				return
@@ -170,7 +171,7 @@ func (rt *Server) register(io *socketio.Server) {
 			if ok, _ := rt.typing.Allow(user.Username); !ok {
 				return
 			}
-			_ = socket.Broadcast().Volatile().Emit("typing", typingEvent{Username: user.Username, Name: user.DisplayName()})
+			_ = socket.Broadcast().Emit("typing", typingEvent{Username: user.Username, Name: user.DisplayName()})
 		})
 
 		// Who is online, when the page's reader opens the list: the first
