@@ -140,14 +140,8 @@
   const earlier = byId('earlier');
   const NEAR_TOP = 80; // px
   let moreEarlier = false; // messages exist before the oldest shown
-  let loadingEarlier = false;
   function oldestShown() {
-    const li = byId('messages').querySelector('li.message');
-    if (!li) {
-      return null;
-    }
-    const [at, username, message] = JSON.parse(li.dataset.key);
-    return { at, username, message };
+    return byId('messages').querySelector('li.message');
   }
   function showEarlier() {
     const list = byId('messages');
@@ -156,27 +150,17 @@
   byId('messages').addEventListener('scroll', showEarlier, { passive: true });
   earlier.addEventListener('click', () => {
     const oldest = oldestShown();
-    if (loadingEarlier || oldest === null) {
+    if (earlier.disabled || oldest === null) {
       return;
     }
-    if (!socket.connected) {
-      showError('Not connected — earlier messages come back with the connection.');
-      return;
-    }
-    loadingEarlier = true;
     earlier.disabled = true;
     earlier.textContent = 'Loading…';
-    socket.timeout(10000).emit('earlier messages', oldest, (err, list, meta) => {
-      loadingEarlier = false;
+    askEarlier(oldest, () => {
       earlier.disabled = false;
       earlier.textContent = '↑ Earlier messages';
-      if (err || !Array.isArray(list)) {
-        showError(err ? 'The server did not answer: try again.' : String((list && list.error) || 'The server refused that.'));
-        return;
-      }
+    }, (list, meta) => {
       const messages = byId('messages');
-      const shownKeys = new Set(Array.from(messages.querySelectorAll('li.message'), (li) => li.dataset.key));
-      const items = list.filter((data) => !shownKeys.has(messageKey(data))).map(messageItem);
+      const items = notShown(list).map(messageItem);
       const height = messages.scrollHeight;
       messages.prepend(...items);
       messages.scrollTop += messages.scrollHeight - height; // what was read stays in place
@@ -360,9 +344,35 @@
     return li;
   }
 
+  // What the server knows a shown message by (see 'earlier messages').
   function keyOfItem(li) {
     const [at, username, message] = JSON.parse(li.dataset.key);
     return { at, username, message };
+  }
+
+  // The messages of a list answer that the page does not show yet.
+  function notShown(list) {
+    const shown = new Set(Array.from(byId('messages').querySelectorAll('li.message'), (li) => li.dataset.key));
+    return list.filter((data) => !shown.has(messageKey(data)));
+  }
+
+  // Asks for the messages before the one shown as li; calls settled() once
+  // the question is over, then done(list, meta) with an answer, or says
+  // why there is none.
+  function askEarlier(li, settled, done) {
+    if (!socket.connected) {
+      settled();
+      showError('Not connected — earlier messages come back with the connection.');
+      return;
+    }
+    socket.timeout(10000).emit('earlier messages', keyOfItem(li), (err, list, meta) => {
+      settled();
+      if (err || !Array.isArray(list)) {
+        showError(err ? 'The server did not answer: try again.' : String((list && list.error) || 'The server refused that.'));
+        return;
+      }
+      done(list, meta);
+    });
   }
 
   function fillGap(marker, button) {
@@ -378,25 +388,11 @@
       marker.remove(); // nothing after it: nothing is missing any more
       return;
     }
-    if (!socket.connected) {
-      showError('Not connected — the missed messages come back with the connection.');
-      return;
-    }
     button.disabled = true;
-    socket.timeout(10000).emit('earlier messages', keyOfItem(after), (err, list, meta) => {
-      button.disabled = false;
-      if (err || !Array.isArray(list)) {
-        showError(err ? 'The server did not answer: try again.' : String((list && list.error) || 'The server refused that.'));
-        return;
-      }
+    askEarlier(after, () => { button.disabled = false; }, (list, meta) => {
       const lastKey = before ? before.dataset.key : null;
-      let items = list;
       const reached = lastKey !== null ? list.findIndex((data) => messageKey(data) === lastKey) : -1;
-      if (reached >= 0) {
-        items = list.slice(reached + 1);
-      }
-      const shownKeys = new Set(Array.from(byId('messages').querySelectorAll('li.message'), (li) => li.dataset.key));
-      marker.after(...items.filter((data) => !shownKeys.has(messageKey(data))).map(messageItem));
+      marker.after(...notShown(reached >= 0 ? list.slice(reached + 1) : list).map(messageItem));
       const closed = reached >= 0 || !(meta && meta.before) ||
         (lastKey !== null && messageKey(meta.before) === lastKey);
       if (closed) {
