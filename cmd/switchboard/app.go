@@ -217,6 +217,10 @@ func (m *Main) Run(ctx context.Context) error {
 		ConnState:         m.fresh.track,
 	}
 	m.serveErr = make(chan error, 1)
+	// Said before the first request can be served (and logged): the
+	// program's first line is where it listens.
+	m.Logger.Info("switchboard is listening", "url", m.URL(), "db", cfg.DBPath,
+		"fcc_testing", cfg.FCCTesting, "github_login", cfg.GitHub.Enabled())
 	go func() {
 		if err := m.httpServer.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- err

@@ -61,9 +61,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		m.Close()
 		return 1
 	}
-	m.Logger.Info("switchboard is listening", "url", m.URL(), "db", cfg.DBPath,
-		"fcc_testing", cfg.FCCTesting, "github_login", cfg.GitHub.Enabled())
-
 	code := 0
 	select {
 	case <-ctx.Done():
