@@ -624,11 +624,10 @@
     const items = Array.isArray(list) ? list : [];
     const messages = byId('messages');
     const shown = messages.querySelectorAll('li.message');
-    const shownKeys = new Set(Array.from(shown, (li) => li.dataset.key));
     const lastShown = shown.length > 0 ? shown[shown.length - 1] : null;
     const lastTime = lastShown ? Date.parse(JSON.parse(lastShown.dataset.key)[0]) : -Infinity;
     const follow = shown.length === 0 || isAtBottom(messages);
-    const missed = items.filter((data) => !shownKeys.has(messageKey(data)) && !(Date.parse(data.at) < lastTime));
+    const missed = notShown(items).filter((data) => !(Date.parse(data.at) < lastTime));
     missed.forEach(postedAfterAll);
     const fresh = missed.map(messageItem);
     const allNew = missed.length > 0 && missed.length === items.length;
