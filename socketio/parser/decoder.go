@@ -60,9 +60,9 @@ type header struct {
 //   - ACK, BINARY_ACK: an array, possibly empty.
 //
 // Packet.Data is the payload without surrounding whitespace. Binary packets
-// keep their type (the reference decoder reports them as EVENT and ACK). A
-// binary packet announcing 0 attachments is returned at once, and its payload
-// may hold no placeholder.
+// keep their type (the reference decoder reports them as EVENT and ACK) and
+// announce at least one attachment: a count of 0 is rejected, as the
+// reference decoder does (socket.io-parser 4.2.7).
 //
 // Where the reference decoder is lax, this one rejects: EVENT, ACK and
 // CONNECT_ERROR packets without payload (which the reference passes on
@@ -96,12 +96,6 @@ func (d *Decoder) DecodeText(msg []byte) (*Packet, error) {
 	p.Namespace = d.namespace(h.namespace)
 	p.ID, p.HasID = h.id, h.hasID
 	if !h.typ.binary() {
-		return p, nil
-	}
-	if h.attachments == 0 {
-		if err := checkPlaceholders(p.Data, 0); err != nil {
-			return nil, err
-		}
 		return p, nil
 	}
 	p.Attachments = make([][]byte, 0, h.attachments)
@@ -174,6 +168,8 @@ func (d *Decoder) parseHeader(msg []byte) (header, error) {
 			return h, invalid("%s packet without an attachment count", h.typ)
 		case i == len(msg) || msg[i] != '-':
 			return h, invalid("attachment count not followed by '-'")
+		case n == 0:
+			return h, invalid("%s packet announcing 0 attachments", h.typ)
 		case n > limit:
 			return h, invalid("more than %d attachments", limit)
 		}

@@ -181,8 +181,6 @@ var wireCases = []wireCase{
 		packet: Packet{Type: Event, Namespace: "/", Data: []byte(`["\ud83d\udcac","\ud800"]`)}},
 	{name: "payload surrounded by whitespace", wire: "2 \t[\"a\"]\r\n", decodeOnly: true,
 		packet: Packet{Type: Event, Namespace: "/", Data: []byte(`["a"]`)}},
-	{name: "binary event labelled with zero attachments", wire: `50-["a"]`,
-		packet: Packet{Type: BinaryEvent, Namespace: "/", Data: []byte(`["a"]`)}},
 	{name: "binary event with namespace and ack id", wire: `51-/admin,42["up",{"file":{"_placeholder":true,"num":0}}]`,
 		attachments: [][]byte{{}},
 		packet: Packet{Type: BinaryEvent, Namespace: "/admin", ID: 42, HasID: true,
