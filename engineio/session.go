@@ -411,6 +411,14 @@ func (s *Session) waitResumed(done <-chan struct{}) {
 // closes. The Handler gets OnClose with ReasonForcedClose.
 func (s *Session) Close() { s.closeWith(ReasonForcedClose, nil, true) }
 
+// CloseWith closes the session as Close does — packets already queued are
+// still delivered, a polling client's next poll gets the close packet — but
+// OnClose hears reason and err: for a close decided on the client's
+// account one layer up, such as a malformed Socket.IO packet (Node's
+// socket.io closes the connection so, a polling client learning it from
+// the close packet rather than an unknown session).
+func (s *Session) CloseWith(reason CloseReason, err error) { s.closeWith(reason, err, true) }
+
 // Abort closes the session at once with reason: packets queued for polling
 // are dropped; a WebSocket writes the frames its connection already queued,
 // then its close frame.

@@ -189,8 +189,12 @@ func (c *client) sendEncoded(pkts []*engineio.Packet, opts engineio.SendOptions)
 	return nil
 }
 
-func (c *client) abort(reason engineio.CloseReason, err error) {
-	c.sess.Abort(reason, err)
+// closeConn closes the connection for a reason of the client's making (a
+// malformed packet, a packet out of place, no CONNECT in time), as Node
+// does: what is queued still goes out, then the close (over polling, the
+// client's next poll gets the close packet).
+func (c *client) closeConn(reason engineio.CloseReason, err error) {
+	c.sess.CloseWith(reason, err)
 }
 
 // onMessage decodes one Engine.IO message; runs on the connection's reader.
@@ -203,7 +207,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 		p, err = c.dec.DecodeText(data)
 	}
 	if err != nil {
-		c.abort(engineio.ReasonParseError, err)
+		c.closeConn(engineio.ReasonParseError, err)
 		return
 	}
 	if p == nil {
@@ -250,7 +254,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 // invalidState closes a client that sent a packet that makes no sense now
 // (Node's "invalid state").
 func (c *client) invalidState(p *parser.Packet) {
-	c.abort(engineio.ReasonForcedClose, fmt.Errorf("socketio: unexpected %s packet for namespace %q", p.Type, p.Namespace))
+	c.closeConn(engineio.ReasonForcedClose, fmt.Errorf("socketio: unexpected %s packet for namespace %q", p.Type, p.Namespace))
 }
 
 // connect runs the namespace's middlewares and connects a socket; on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +105,61 @@ func TestNamespaceAPIKeepsAdapterMethodsOut(t *testing.T) {
 	defer io.Close(context.Background())
 	if got == nil || got.Name() != "/" {
 		t.Fatalf("the adapter of / was given %v", got)
+	}
+}
+
+// A client closed for its own fault (a malformed packet, a packet out of
+// place, no CONNECT in time) is closed gracefully, as Node closes it: a
+// polling client's next poll gets what was queued, then the close packet,
+// not an unknown session; its socket hears the reason.
+func TestMisbehavingPollingClientGetsTheClosePacket(t *testing.T) {
+	for _, c := range []struct {
+		name, post string
+		connect    bool
+		reason     DisconnectReason
+	}{
+		{name: "malformed packet", connect: true, post: `42{}`, reason: ReasonParseError},
+		{name: "packet out of place", connect: true, post: `44{"message":"x"}`, reason: ReasonForcedServerClose},
+		{name: "event before CONNECT", post: `42["e"]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			io := NewServer(suiteOptions())
+			reasons := make(chan DisconnectReason, 1)
+			io.OnConnection(func(s *Socket) {
+				s.OnDisconnect(func(_ *Socket, r DisconnectReason) { reasons <- r })
+			})
+			ts := start(t, io)
+			code, body, _ := do(t, "GET", ts.url("EIO=4&transport=polling"), "")
+			if code != 200 {
+				t.Fatalf("handshake %d %s", code, body)
+			}
+			sid := body[strings.Index(body, `"sid":"`)+7:][:20]
+			poll := ts.url("EIO=4&transport=polling&sid=" + sid)
+			if c.connect {
+				do(t, "POST", poll, "40")
+				if _, body, _ := do(t, "GET", poll, ""); !strings.HasPrefix(body, "40{") {
+					t.Fatalf("CONNECT answered %q", body)
+				}
+			}
+			if code, body, _ := do(t, "POST", poll, c.post); code != 200 {
+				t.Fatalf("POST %s: %d %s", c.post, code, body)
+			}
+			if code, body, _ := do(t, "GET", poll, ""); code != 200 || body != "1" {
+				t.Fatalf("next poll: %d %q, want 200 \"1\" (the close packet)", code, body)
+			}
+			if code, body, _ := do(t, "GET", poll, ""); code != 400 || !strings.Contains(body, "Session ID unknown") {
+				t.Fatalf("poll after the close: %d %q", code, body)
+			}
+			if c.connect {
+				select {
+				case r := <-reasons:
+					if r != c.reason {
+						t.Fatalf("disconnect reason %q, want %q", r, c.reason)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("no disconnect")
+				}
+			}
+		})
 	}
 }

@@ -363,7 +363,7 @@ func (h engineHandler) OnOpen(sess *engineio.Session) {
 		idle := len(c.sockets) == 0 && len(c.connecting) == 0 && !c.closed
 		c.mu.Unlock()
 		if idle {
-			c.abort(engineio.ReasonForcedClose, errConnectTimeout)
+			c.closeConn(engineio.ReasonForcedClose, errConnectTimeout)
 		}
 	})
 	c.mu.Unlock()

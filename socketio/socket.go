@@ -619,7 +619,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	}
 	e, err := s.newEvent(p)
 	if err != nil {
-		s.client.abort(engineio.ReasonParseError, err)
+		s.client.closeConn(engineio.ReasonParseError, err)
 		return
 	}
 	s.mu.Lock()
