@@ -46,7 +46,7 @@ func requireNode(t *testing.T) {
 			envErr = fmt.Errorf("node is not installed (Node 20+ is needed): %w", err)
 			return
 		}
-		for _, pkg := range []string{"socket.io-client", "playwright-core"} {
+		for _, pkg := range []string{"socket.io-client", "playwright-core", "socket.io", "engine.io"} {
 			if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
 				envErr = fmt.Errorf("test/interop/node_modules/%s is missing (%v): run `scripts/deps.sh all` from the repository root", pkg, err)
 				return

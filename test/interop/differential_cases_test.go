@@ -1,0 +1,457 @@
+package interop
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	eioPoll = "/engine.io/?EIO=4&transport=polling"
+	eioWS   = "/engine.io/?EIO=4&transport=websocket"
+	sioWS   = "/socket.io/?EIO=4&transport=websocket"
+)
+
+// Lines of the transcripts where Switchboard diverges on purpose.
+const (
+	eioHandshake = `GET /engine.io/?EIO=4&transport=polling → 200 [text/plain;charset=utf-8] 0{"maxPayload":1000000,"pingInterval":1500,"pingTimeout":1500,"sid":"<id>","upgrades":["websocket"]}`
+	eioBadPost   = `POST /engine.io/?EIO=4&transport=polling&sid={sid} → 400 [application/json] {"code":3,"message":"Bad request"}`
+	eioGone      = `GET /engine.io/?EIO=4&transport=polling&sid={sid} → 400 [application/json] {"code":1,"message":"Session ID unknown"}`
+	closeNormal  = `← close (normal)`
+)
+
+// sioOpen is the start of a transcript of a WebSocket connected to "/".
+var sioOpen = []string{
+	`WS /socket.io/?EIO=4&transport=websocket open`,
+	`← 0{"maxPayload":1000000,"pingInterval":1500,"pingTimeout":1500,"sid":"<id>","upgrades":[]}`,
+	`← 40{"sid":"<id>"}`,
+	`← 42["auth",{}]`,
+}
+
+// undecodable is why an undecodable polling body gets an error of its own.
+const undecodable = "a POST body that does not decode is answered 400 Bad request at once, and the session closes; " +
+	"Node answers 200 \"ok\" and closes the session (with reason \"parse error\") behind it, so the client learns of it at its next request"
+
+// passedThrough is why echoed numbers keep their JSON text.
+const passedThrough = "arguments are passed to handlers as the JSON text received (Args), and the fixture echoes them so; " +
+	"Node parses them into JavaScript numbers and prints those (-0 as 0, 1e400 as null)"
+
+// withoutPayload is why EVENT and ACK packets without payload are refused.
+const withoutPayload = "an EVENT or ACK without payload is a parse error (the protocol's payload is an array); Node's parser lets it through and the server ignores it"
+
+// lateRefusal is why a WebSocket of an unsupported protocol is refused
+// before the upgrade.
+const lateRefusal = "a WebSocket handshake of an unsupported protocol version is refused with 400 before the upgrade; " +
+	"Node completes the upgrade, then writes its HTTP 400 answer into the WebSocket, which a client reads as a broken frame (here a close frame with code 21584, \"TP\" of \"HTTP\")"
+
+// eioSession opens an Engine.IO polling session.
+func eioSession(p *peer) { p.handshake("/engine.io/") }
+
+// eioPost posts body to the session.
+func eioPost(p *peer, body string) {
+	p.request("POST", eioPoll+"&sid={sid}", body, "Content-Type", "text/plain;charset=UTF-8")
+}
+
+// sioSocket opens a WebSocket to /socket.io/ and reads the open packet.
+func sioSocket(p *peer) bool {
+	if !p.dial(sioWS) {
+		return false
+	}
+	p.expect(1)
+	return true
+}
+
+// sioConnected also connects to the main namespace (the CONNECT reply and
+// the fixture's "auth" event).
+func sioConnected(p *peer) bool {
+	if !sioSocket(p) {
+		return false
+	}
+	p.text("40")
+	p.expect(2)
+	return true
+}
+
+// after sends text on a socket connected to "/" and logs what follows: up
+// to n messages, then the close if the server closes.
+func after(n int, texts ...string) func(p *peer) {
+	return func(p *peer) {
+		if !sioConnected(p) {
+			return
+		}
+		for _, s := range texts {
+			p.text(s)
+		}
+		p.expect(n)
+		p.quiet(300 * time.Millisecond)
+	}
+}
+
+// closes sends text on a connected socket and waits for the close.
+func closes(texts ...string) func(p *peer) {
+	return func(p *peer) {
+		if !sioConnected(p) {
+			return
+		}
+		for _, s := range texts {
+			p.text(s)
+		}
+		p.closed()
+	}
+}
+
+func TestDifferentialEngineIOHandshake(t *testing.T) {
+	get := func(pathQuery string) func(p *peer) {
+		return func(p *peer) { p.request("GET", pathQuery, "") }
+	}
+	runDiffCases(t, []diffCase{
+		{name: "polling handshake", run: get(eioPoll)},
+		{name: "no protocol version", run: get("/engine.io/?transport=polling")},
+		{name: "protocol 3", run: get("/engine.io/?EIO=3&transport=polling")},
+		{name: "protocol 5", run: get("/engine.io/?EIO=5&transport=polling")},
+		{name: "protocol not a number", run: get("/engine.io/?EIO=four&transport=polling")},
+		{name: "no transport", run: get("/engine.io/?EIO=4")},
+		{name: "unknown transport", run: get("/engine.io/?EIO=4&transport=carrier-pigeon")},
+		{name: "unknown session", run: get(eioPoll + "&sid=AAAAAAAAAAAAAAAAAAAA")},
+		{name: "unknown session, POST", run: func(p *peer) { p.request("POST", eioPoll+"&sid=AAAAAAAAAAAAAAAAAAAA", "4x") }},
+		{name: "handshake by POST", run: func(p *peer) { p.request("POST", eioPoll, "4x") }},
+		{name: "handshake by PUT", run: func(p *peer) { p.request("PUT", eioPoll, "4x") }},
+		{name: "CORS preflight", run: func(p *peer) {
+			p.request("OPTIONS", eioPoll, "", "Origin", "https://example.com", "Access-Control-Request-Method", "POST")
+		}},
+		{name: "websocket transport over plain GET", run: get(eioWS)},
+	})
+}
+
+func TestDifferentialEngineIOPolling(t *testing.T) {
+	runDiffCases(t, []diffCase{
+		{name: "message echoed", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "4hello")
+			p.poll("/engine.io/")
+		}},
+		{name: "several messages in one payload", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "4a\x1e4b\x1e4c")
+			p.poll("/engine.io/")
+		}},
+		{name: "binary message", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "bAQID")
+			p.poll("/engine.io/")
+		}},
+		{name: "empty message", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "4")
+			p.poll("/engine.io/")
+		}},
+		{name: "noop packet", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "6")
+			eioPost(p, "4after")
+			p.poll("/engine.io/")
+		}},
+		{name: "empty body", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "")
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}, diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
+		{name: "garbage body", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "x")
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}, diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
+		{name: "unknown packet type", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "9x")
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}, diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
+		{name: "bad base64", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "b!!!")
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}, diverge: "invalid base64 is refused as undecodable; Node decodes what it can of it (here an empty message) and echoes that",
+			ours: transcript(eioHandshake, eioBadPost, eioGone)},
+		{name: "close packet", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "1")
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}, diverge: "after the client's close packet, a poll that raced it (we serve requests in parallel) ends with a noop instead of an error, for a pingInterval+pingTimeout; " +
+			"Node, on one thread, has closed the session by then",
+			ours: transcript(eioHandshake, `POST /engine.io/?EIO=4&transport=polling&sid={sid} → 200 [text/html] ok`, `GET /engine.io/?EIO=4&transport=polling&sid={sid} → 200 [text/plain;charset=utf-8] 6`)},
+		{name: "body over maxPayload", run: func(p *peer) {
+			eioSession(p)
+			eioPost(p, "4"+strings.Repeat("x", 1_000_001))
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}, diverge: "a body over maxHttpBufferSize (413) closes the session, as it does over WebSocket; Node keeps it until the ping timeout, though its client gives up on it at once",
+			ours: transcript(eioHandshake, `POST /engine.io/?EIO=4&transport=polling&sid={sid} → 413 [] `, eioGone)},
+		{name: "two polls at once", run: func(p *peer) {
+			eioSession(p)
+			done := make(chan struct{})
+			var first *peer
+			go func() {
+				defer close(done)
+				first = &peer{t: p.t, tg: p.tg, sid: p.sid}
+				first.request("GET", eioPoll+"&sid={sid}", "")
+			}()
+			time.Sleep(200 * time.Millisecond)
+			p.request("GET", eioPoll+"&sid={sid}", "")
+			<-done
+			p.out = append(p.out, first.out...)
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}, diverge: "the overlapping poll's 400 says why in the protocol's JSON error, where Node's has an empty body",
+			ours: transcript(eioHandshake, `GET /engine.io/?EIO=4&transport=polling&sid={sid} → 400 [application/json] {"code":3,"message":"Bad request"}`,
+				`GET /engine.io/?EIO=4&transport=polling&sid={sid} → 200 [text/plain;charset=utf-8] 1`, eioGone)},
+		{name: "base64 binary for b64 clients", run: func(p *peer) {
+			p.request("GET", eioPoll+"&b64=1", "")
+		}},
+	})
+}
+
+func TestDifferentialEngineIOWebSocket(t *testing.T) {
+	ws := func(texts ...string) func(p *peer) {
+		return func(p *peer) {
+			if !p.dial(eioWS) {
+				return
+			}
+			p.expect(1)
+			for _, s := range texts {
+				p.text(s)
+			}
+			p.quiet(400 * time.Millisecond)
+		}
+	}
+	runDiffCases(t, []diffCase{
+		{name: "open and echo", run: ws("4hello", "4", "4ünïcödé")},
+		{name: "binary echo", run: func(p *peer) {
+			if !p.dial(eioWS) {
+				return
+			}
+			p.expect(1)
+			p.binary([]byte{1, 2, 3})
+			p.binary(nil)
+			p.expect(2)
+		}},
+		{name: "unsolicited pong and noop", run: ws("3", "6", "4after")},
+		{name: "garbage text", run: ws("x")},
+		{name: "empty text", run: ws("")},
+		{name: "unknown packet type", run: ws("9")},
+		{name: "close packet", run: ws("1"), diverge: "a close packet closes the session over WebSocket too (the protocol's meaning); Node acts on it over polling only",
+			ours: transcript(`WS /engine.io/?EIO=4&transport=websocket open`,
+				`← 0{"maxPayload":1000000,"pingInterval":1500,"pingTimeout":1500,"sid":"<id>","upgrades":[]}`, closeNormal)},
+		{name: "message over maxPayload", run: ws("4" + strings.Repeat("x", 1_000_001))},
+		{name: "unknown session", run: func(p *peer) { p.dial(eioWS + "&sid=AAAAAAAAAAAAAAAAAAAA") }},
+		{name: "protocol 3", run: func(p *peer) {
+			if p.dial("/engine.io/?EIO=3&transport=websocket") {
+				p.closed()
+			}
+		}, diverge: lateRefusal, ours: transcript(`WS /engine.io/?EIO=3&transport=websocket refused: 400`)},
+		{name: "no protocol version", run: func(p *peer) {
+			if p.dial("/engine.io/?transport=websocket") {
+				p.closed()
+			}
+		}, diverge: lateRefusal, ours: transcript(`WS /engine.io/?transport=websocket refused: 400`)},
+		{name: "polling session's id on a new WebSocket without probe", run: func(p *peer) {
+			eioSession(p)
+			if p.dial(eioWS + "&sid={sid}") {
+				p.text("4hello")
+				p.quiet(400 * time.Millisecond)
+				eioPost(p, "4polling")
+				p.poll("/engine.io/")
+			}
+		}},
+		{name: "upgrade", run: func(p *peer) {
+			eioSession(p)
+			if !p.dial(eioWS + "&sid={sid}") {
+				return
+			}
+			p.text("2probe")
+			p.expect(1)
+			p.request("GET", eioPoll+"&sid={sid}", "") // the pending poll is ended with a noop
+			p.text("5")
+			p.text("4upgraded")
+			p.expect(1)
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}},
+		{name: "upgrade without probe", run: func(p *peer) {
+			eioSession(p)
+			if !p.dial(eioWS + "&sid={sid}") {
+				return
+			}
+			p.text("5")
+			p.quiet(400 * time.Millisecond)
+		}},
+		{name: "second upgrade", run: func(p *peer) {
+			eioSession(p)
+			if !p.dial(eioWS + "&sid={sid}") {
+				return
+			}
+			p.text("2probe")
+			p.expect(1)
+			p.text("5")
+			q := &peer{t: p.t, tg: p.tg, sid: p.sid}
+			q.dial(eioWS + "&sid={sid}")
+			p.out = append(p.out, q.out...)
+		}},
+	})
+}
+
+func TestDifferentialSocketIOConnect(t *testing.T) {
+	connect := func(texts ...string) func(p *peer) {
+		return func(p *peer) {
+			if !sioSocket(p) {
+				return
+			}
+			for _, s := range texts {
+				p.text(s)
+			}
+			p.quiet(400 * time.Millisecond)
+		}
+	}
+	runDiffCases(t, []diffCase{
+		{name: "main namespace", run: connect("40")},
+		{name: "with auth", run: connect(`40{"token":"abc","n":[1,2]}`)},
+		{name: "custom namespace", run: connect("40/custom,")},
+		{name: "custom namespace without comma", run: connect("40/custom")},
+		{name: "custom namespace with auth", run: connect(`40/custom,{"a":1}`)},
+		{name: "unknown namespace", run: connect("40/nope,")},
+		{name: "namespace with a query", run: connect("40/custom?x=1,")},
+		{name: "auth a string", run: connect(`40"token"`)},
+		{name: "auth an array", run: connect(`40[1]`)},
+		{name: "auth null", run: connect(`40null`)},
+		{name: "auth not JSON", run: connect(`40{bad`)},
+		{name: "twice", run: connect("40", "40"), diverge: "a CONNECT to a namespace being connected is ignored: the official client sends it again when connect() is called before the reply, " +
+			"and the reply answers both; Node connects a second socket (and closes the connection if the first is connected by then)",
+			ours: sioOpen},
+		{name: "event before connect", run: connect(`42["message",1]`)},
+		{name: "connect error from the client", run: connect(`44{"message":"x"}`)},
+		{name: "disconnect before connect", run: connect("41")},
+		{name: "empty packet", run: connect("4")},
+		{name: "unknown packet type", run: connect("49")},
+		{name: "two namespaces", run: connect("40", "40/custom,")},
+		{name: "no connect in time", run: func(p *peer) {
+			if !sioSocket(p) {
+				return
+			}
+			p.closed()
+		}},
+	})
+}
+
+func TestDifferentialSocketIOEvents(t *testing.T) {
+	runDiffCases(t, []diffCase{
+		{name: "event", run: after(1, `42["message",1,"a",{"b":[true,null]}]`)},
+		{name: "event without arguments", run: after(1, `42["message"]`)},
+		{name: "event with ack", run: after(1, `421["message-with-ack",1,2]`)},
+		{name: "ack id with leading zeros", run: after(1, `42007["message-with-ack","x"]`)},
+		{name: "ack id past 2^53", run: after(1, `4212345678901234567890["message-with-ack"]`),
+			diverge: "an ack id too large for an int64 is refused as a parse error; Node rounds it to a float and answers under another id",
+			ours:    transcript(sioOpen, closeNormal)},
+		{name: "numbers", run: after(1, `42["message",1.0,-0,1e3,12345678901234567890,0.1,-1.5e-7]`),
+			diverge: passedThrough, ours: transcript(sioOpen, `← 42["message-back",1,-0,1000,12345678901234567000,0.1,-1.5e-7]`)},
+		{name: "number out of range", run: after(1, `42["message",1e400]`),
+			diverge: passedThrough, ours: transcript(sioOpen, `← 42["message-back",1e400]`)},
+		{name: "duplicate keys", run: after(1, `42["message",{"a":1,"a":2}]`)},
+		{name: "strings", run: after(1, `42["message","\u0000\u2028\ud83d\ude00","\ud800","<>&"]`)},
+		{name: "numeric event name", run: after(0, `42[1,2]`, `42["message","after"]`)},
+		{name: "unknown event", run: after(0, `42["nobody listens"]`, `42["message","after"]`)},
+		{name: "ack for nothing", run: after(0, `43[1]`, `431[1]`, `42["message","after"]`)},
+		{name: "disconnect", run: after(0, `41`)},
+		{name: "disconnect then event", run: closes(`41`, `42["message"]`)},
+		{name: "disconnect from another namespace", run: closes(`41/nope,`)},
+		{name: "reserved event name", run: closes(`42["connect"]`)},
+		{name: "reserved event name disconnecting", run: closes(`42["disconnecting"]`)},
+		{name: "empty array", run: closes(`42[]`)},
+		{name: "object", run: closes(`42{}`)},
+		{name: "string", run: closes(`42"x"`)},
+		{name: "no data", run: closes(`42`), diverge: withoutPayload, ours: transcript(sioOpen, closeNormal)},
+		{name: "ack without data", run: closes(`43`), diverge: withoutPayload, ours: transcript(sioOpen, closeNormal)},
+		{name: "ack with an object", run: closes(`431{}`)},
+		{name: "not JSON", run: closes(`42["message"`)},
+		{name: "trailing bytes", run: closes(`42["message"]x`)},
+	})
+}
+
+func TestDifferentialSocketIOBinary(t *testing.T) {
+	bin := func(header string, parts ...[]byte) func(p *peer) {
+		return func(p *peer) {
+			if !sioConnected(p) {
+				return
+			}
+			p.text(header)
+			for _, b := range parts {
+				p.binary(b)
+			}
+			p.quiet(400 * time.Millisecond)
+		}
+	}
+	runDiffCases(t, []diffCase{
+		{name: "one attachment", run: bin(`451-["message",{"_placeholder":true,"num":0}]`, []byte{1, 2, 3})},
+		{name: "two attachments with ack", run: bin(`452-3["message-with-ack",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]`, []byte{1}, []byte{2})},
+		{name: "no attachment count", run: bin(`45["message"]`)},
+		{name: "count not a number", run: bin(`45x-["message"]`)},
+		{name: "zero attachments", run: bin(`450-["message","x"]`)},
+		{name: "placeholder out of range", run: bin(`451-["message",{"_placeholder":true,"num":5}]`, []byte{1})},
+		{name: "placeholder num a string", run: bin(`451-["message",{"_placeholder":true,"num":"0"}]`, []byte{1})},
+		{name: "binary without a packet", run: func(p *peer) {
+			if !sioConnected(p) {
+				return
+			}
+			p.binary([]byte{1})
+			p.closed()
+		}},
+		{name: "text while attachments are pending", run: bin(`451-["message",{"_placeholder":true,"num":0}]`)},
+		{name: "text between attachments", run: func(p *peer) {
+			if !sioConnected(p) {
+				return
+			}
+			p.text(`452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)
+			p.binary([]byte{1})
+			p.text(`42["message"]`)
+			p.closed()
+		}},
+		{name: "binary ack", run: bin(`461-7[{"_placeholder":true,"num":0}]`, []byte{9})},
+	})
+}
+
+func TestDifferentialSocketIOPolling(t *testing.T) {
+	post := func(p *peer, body string) {
+		p.request("POST", "/socket.io/?EIO=4&transport=polling&sid={sid}", body, "Content-Type", "text/plain;charset=UTF-8")
+	}
+	runDiffCases(t, []diffCase{
+		{name: "connect and event", run: func(p *peer) {
+			p.handshake("/socket.io/")
+			post(p, "40")
+			p.poll("/socket.io/")
+			post(p, `42["message","x"]`+"\x1e"+`421["message-with-ack",2]`)
+			p.poll("/socket.io/")
+		}},
+		{name: "binary over polling", run: func(p *peer) {
+			p.handshake("/socket.io/")
+			post(p, "40")
+			p.poll("/socket.io/")
+			post(p, `451-["message",{"_placeholder":true,"num":0}]`+"\x1ebAQID")
+			p.poll("/socket.io/")
+		}},
+		{name: "invalid packet closes the session", run: func(p *peer) {
+			p.handshake("/socket.io/")
+			post(p, "40")
+			p.poll("/socket.io/")
+			post(p, `42{}`)
+			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
+			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
+		}},
+		{name: "packet out of place closes the session", run: func(p *peer) {
+			p.handshake("/socket.io/")
+			post(p, `42["message"]`)
+			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
+			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
+		}},
+		{name: "no connect in time", run: func(p *peer) {
+			p.handshake("/socket.io/")
+			time.Sleep(1200 * time.Millisecond)
+			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
+			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
+		}},
+	})
+}

@@ -1,0 +1,414 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"switchboard/internal/conformance"
+	"switchboard/internal/testclient"
+)
+
+// The differential tests put Switchboard side by side with Node's own
+// servers (engine.io 6.6 and socket.io 4.8, js/reference.mjs) on the
+// official suites' fixture contracts (internal/conformance), send both the
+// same requests and frames, well-formed and not, and compare what comes
+// back: status codes, content types, packets (session and socket ids
+// replaced, JSON compared by value) and when the connection is closed.
+// Where Switchboard answers differently on purpose, the case says so and
+// checks our answer instead (see diverge).
+
+// diffPing is the reference servers' heartbeat here: long enough that pings
+// do not land in the middle of a case's exchange (they are skipped and
+// answered anyway).
+const (
+	diffPingInterval = 1500 * time.Millisecond
+	diffPingTimeout  = 1500 * time.Millisecond
+)
+
+// target is one server under comparison.
+type target struct {
+	name string
+	base string // http://127.0.0.1:port
+}
+
+func diffTargets(t *testing.T) (node, ours target) {
+	t.Helper()
+	ref := startNode(t, "reference.mjs", fmt.Sprint(diffPingInterval.Milliseconds()), fmt.Sprint(diffPingTimeout.Milliseconds()))
+	port := ref.reports[0].N
+	node = target{name: "node", base: fmt.Sprintf("http://127.0.0.1:%d", port)}
+
+	opts := &conformance.Options{PingInterval: diffPingInterval, PingTimeout: diffPingTimeout}
+	eio := conformance.EngineIO(opts)
+	sio := conformance.SocketIO(opts)
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", eio)
+	mux.Handle("/socket.io/", sio)
+	srv := serve(t, "127.0.0.1:0", sio, mux)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = eio.Close(ctx)
+	})
+	return node, target{name: "switchboard", base: srv.URL}
+}
+
+// A peer runs one case against one target and keeps its transcript.
+type peer struct {
+	t    *testing.T
+	tg   target
+	out  []string
+	sid  string // the Engine.IO session id of the last handshake
+	conn net.Conn
+	r    io.Reader
+	done bool // the WebSocket was closed
+}
+
+func (p *peer) log(format string, args ...any) {
+	p.out = append(p.out, fmt.Sprintf(format, args...))
+}
+
+// url expands {sid} in pathQuery.
+func (p *peer) url(pathQuery string) string {
+	return p.tg.base + strings.ReplaceAll(pathQuery, "{sid}", p.sid)
+}
+
+var diffClient = &http.Client{Timeout: 10 * time.Second}
+
+// request performs an HTTP request; header holds name/value pairs. It logs
+// the status, the content type and the body (its packets normalized).
+func (p *peer) request(method, pathQuery, body string, header ...string) (int, string) {
+	req, err := http.NewRequest(method, p.url(pathQuery), strings.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := diffClient.Do(req)
+	if err != nil {
+		p.log("%s %s: %v", method, pathQuery, errors.Unwrap(err))
+		return 0, ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	ct := strings.ToLower(strings.ReplaceAll(res.Header.Get("Content-Type"), " ", ""))
+	p.log("%s %s → %d [%s] %s", method, pathQuery, res.StatusCode, ct, normalizePayload(string(b), strings.Contains(pathQuery, "/socket.io/")))
+	return res.StatusCode, string(b)
+}
+
+// handshake opens a polling session at path and keeps its id.
+func (p *peer) handshake(path string) {
+	status, body := p.request("GET", path+"?EIO=4&transport=polling", "")
+	if status != http.StatusOK || !strings.HasPrefix(body, "0{") {
+		p.t.Fatalf("%s: handshake answered %d %q", p.tg.name, status, body)
+	}
+	var open struct {
+		SID string `json:"sid"`
+	}
+	if err := json.Unmarshal([]byte(body[1:]), &open); err != nil {
+		p.t.Fatal(err)
+	}
+	p.sid = open.SID
+}
+
+// poll GETs the session's next payload, answering and leaving out pings.
+func (p *peer) poll(path string) {
+	for range 5 {
+		res, err := diffClient.Get(p.url(path + "?EIO=4&transport=polling&sid={sid}"))
+		if err != nil {
+			p.log("GET poll: %v", errors.Unwrap(err))
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		payload := normalizePayload(string(b), strings.Contains(path, "socket.io"))
+		if res.StatusCode == http.StatusOK && payload == "" { // only pings
+			p.request("POST", path+"?EIO=4&transport=polling&sid={sid}", "3")
+			p.out = p.out[:len(p.out)-1]
+			continue
+		}
+		p.log("GET poll → %d %s", res.StatusCode, payload)
+		return
+	}
+	p.log("GET poll: only pings")
+}
+
+// dial opens a WebSocket (pathQuery relative to the target); a refused
+// handshake is logged with its status.
+func (p *peer) dial(pathQuery string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, br, _, err := ws.Dialer{}.Dial(ctx, testclient.WSURL(p.url(pathQuery)))
+	if err != nil {
+		var se ws.StatusError
+		if errors.As(err, &se) {
+			p.log("WS %s refused: %d", pathQuery, int(se))
+		} else {
+			p.log("WS %s refused: %v", pathQuery, err)
+		}
+		return false
+	}
+	p.t.Cleanup(func() { conn.Close() })
+	p.conn, p.r = conn, conn
+	if br != nil {
+		p.r = io.MultiReader(br, conn)
+	}
+	p.log("WS %s open", pathQuery)
+	return true
+}
+
+// text and binary send a message on the WebSocket.
+func (p *peer) text(s string) { p.frame(ws.NewTextFrame([]byte(s))) }
+
+func (p *peer) binary(b []byte) { p.frame(ws.NewBinaryFrame(b)) }
+
+func (p *peer) frame(f ws.Frame) {
+	f.Payload = bytes.Clone(f.Payload) // masked in place: the case's bytes are sent again to the other server
+	f = ws.MaskFrameInPlace(f)
+	_ = p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.WriteFrame(p.conn, f); err != nil {
+		p.log("write: %v", err)
+	}
+}
+
+// expect reads n messages (pings answered and left out) and logs them; a
+// close or a wait of over 5 s is logged instead.
+func (p *peer) expect(n int) {
+	for range n {
+		if !p.read(5 * time.Second) {
+			return
+		}
+	}
+}
+
+// quiet logs whatever arrives within d (normally nothing).
+func (p *peer) quiet(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if !p.read(time.Until(deadline)) {
+			return
+		}
+	}
+}
+
+// closed waits for the server to close the connection, logging the close
+// frame's code (or "no close frame") and any messages before it.
+func (p *peer) closed() {
+	deadline := time.Now().Add(2500 * time.Millisecond) // over the fixtures' 1 s connect timeout
+	for time.Now().Before(deadline) {
+		if !p.read(time.Until(deadline)) {
+			return
+		}
+	}
+	p.log("← (still open)")
+}
+
+// read reads one message within d and logs it; false when none came, or
+// the connection ended (logged).
+func (p *peer) read(d time.Duration) bool {
+	if p.done {
+		return false
+	}
+	_ = p.conn.SetReadDeadline(time.Now().Add(d)) // pings do not extend it
+	for {
+		f, err := testclient.ReadFrame(p.r)
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				if d >= 2*time.Second {
+					p.log("← (nothing)")
+				}
+			case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset"):
+				p.done = true
+				p.log("← connection closed without a close frame")
+			default:
+				p.log("← read error: %v", err)
+			}
+			return false
+		}
+		switch f.Header.OpCode {
+		case ws.OpClose:
+			p.done = true
+			// Node's ws closes without a status code (1005), ours with 1000:
+			// both are a normal closure to a client.
+			switch code, _ := ws.ParseCloseFrameData(f.Payload); code {
+			case 0, ws.StatusNormalClosure, ws.StatusNoStatusRcvd:
+				p.log("← close (normal)")
+			default:
+				p.log("← close %d", code)
+			}
+			return false
+		case ws.OpPing:
+			p.frame(ws.NewPongFrame(f.Payload))
+			continue
+		case ws.OpBinary:
+			p.log("← binary %s", hex.EncodeToString(f.Payload))
+			return true
+		}
+		s := string(f.Payload)
+		if s == "2" {
+			p.text("3")
+			continue
+		}
+		p.log("← %s", normalizePacket(s, true))
+		return true
+	}
+}
+
+// sessionID matches the ids servers make up (Engine.IO session and
+// Socket.IO socket ids: 20 URL-safe characters in both).
+var sessionID = regexp.MustCompile(`^[A-Za-z0-9_-]{20}$`)
+
+// normalizePayload normalizes each packet of a polling payload and leaves
+// out pings; siox says the packets carry Socket.IO packets.
+func normalizePayload(body string, siox bool) string {
+	if strings.HasPrefix(body, "{") { // an error answer
+		return canonicalJSON(body)
+	}
+	var out []string
+	pkts := strings.Split(body, "\x1e")
+	for _, pkt := range pkts {
+		// Pings are left out; so is a noop with other packets (Node ends a
+		// poll with "6␞1" where we send "1": the same to a client).
+		if pkt == "2" || pkt == "6" && len(pkts) > 1 {
+			continue
+		}
+		out = append(out, normalizePacket(pkt, siox))
+	}
+	return strings.Join(out, " ␞ ")
+}
+
+// normalizePacket replaces made-up ids in an Engine.IO packet and compares
+// its JSON by value: the open packet's, and a Socket.IO packet's data.
+func normalizePacket(pkt string, siox bool) string {
+	switch {
+	case strings.HasPrefix(pkt, "0{"):
+		return "0" + canonicalJSON(pkt[1:])
+	case siox && strings.HasPrefix(pkt, "4"):
+		i := strings.IndexAny(pkt, "[{\"")
+		if i < 0 {
+			return pkt
+		}
+		return pkt[:i] + canonicalJSON(pkt[i:])
+	}
+	return pkt
+}
+
+// canonicalJSON re-encodes JSON text with sorted keys and made-up ids
+// replaced by "<id>"; text that is not JSON is returned as it is.
+func canonicalJSON(s string) string {
+	var v any
+	d := json.NewDecoder(strings.NewReader(s))
+	if err := d.Decode(&v); err != nil || d.More() {
+		return s
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if str, ok := x.(string); ok && (k == "sid" || k == "pid") && sessionID.MatchString(str) {
+					v[k] = "<id>"
+				} else {
+					v[k] = walk(x)
+				}
+			}
+		case []any:
+			for i := range v {
+				v[i] = walk(v[i])
+			}
+		}
+		return v
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(walk(v))
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// A diffCase is run against both servers; their transcripts must match.
+type diffCase struct {
+	name string
+	run  func(p *peer)
+	// diverge, when set, is why Switchboard answers differently on purpose:
+	// then its transcript must be ours instead of Node's (and Node's must
+	// still differ from it: the case is revisited when Node changes).
+	diverge string
+	ours    []string
+}
+
+func runDiffCases(t *testing.T, cases []diffCase) {
+	node, ours := diffTargets(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pn := &peer{t: t, tg: node}
+			c.run(pn)
+			po := &peer{t: t, tg: ours}
+			c.run(po)
+			want := pn.out
+			if c.diverge != "" {
+				want = c.ours
+			}
+			if diff := transcriptDiff(want, po.out); diff != "" {
+				t.Errorf("Switchboard answers differently from Node:\n%s", diff)
+			}
+			if c.diverge != "" && transcriptDiff(pn.out, c.ours) == "" {
+				t.Errorf("case says we diverge (%s), but Node now answers the same:\n%s", c.diverge, strings.Join(pn.out, "\n"))
+			}
+		})
+	}
+}
+
+// transcript joins lines and groups of lines ([]string) into one.
+func transcript(parts ...any) []string {
+	var out []string
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			out = append(out, p)
+		case []string:
+			out = append(out, p...)
+		}
+	}
+	return out
+}
+
+// transcriptDiff shows both transcripts line by line, marking the lines
+// that differ; "" when they are equal.
+func transcriptDiff(want, got []string) string {
+	var b strings.Builder
+	same := len(want) == len(got)
+	for i := range max(len(want), len(got)) {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		mark := "  "
+		if w != g {
+			mark, same = "✘ ", false
+		}
+		fmt.Fprintf(&b, "%snode: %s\n%s  ours: %s\n", mark, w, strings.Repeat(" ", len(mark)-2), g)
+	}
+	if same {
+		return ""
+	}
+	return b.String()
+}

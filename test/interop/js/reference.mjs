@@ -1,0 +1,49 @@
+// The reference servers for the differential tests (differential_test.go):
+// Node's own engine.io and socket.io (versions pinned in package.json) on
+// the official protocol suites' fixture contracts (CONTRACTS.md), which
+// switchboard/internal/conformance implements in Go.
+//
+//   /engine.io/  every message (text or binary) is sent back as received
+//   /socket.io/  on connection to "/": emit "auth" with the auth payload;
+//                "message" → "message-back" with the same arguments;
+//                "message-with-ack" → ack with the arguments;
+//                namespace "/custom": emit "auth" on connection
+//
+// Usage: node reference.mjs PING_INTERVAL_MS PING_TIMEOUT_MS
+// It listens on a free port of 127.0.0.1 and prints {"t":"ready","n":PORT};
+// closing stdin ends it.
+import http from "node:http";
+import readline from "node:readline";
+import { Server as EngineServer } from "engine.io";
+import { Server } from "socket.io";
+
+const pingInterval = Number(process.argv[2] ?? 300);
+const pingTimeout = Number(process.argv[3] ?? 200);
+const common = { pingInterval, pingTimeout, maxHttpBufferSize: 1e6, cors: { origin: "*" } };
+
+const httpServer = http.createServer();
+
+const engine = new EngineServer({ ...common, path: "/engine.io/" });
+engine.attach(httpServer, { path: "/engine.io/" });
+engine.on("connection", (socket) => {
+  socket.on("message", (data) => socket.send(data));
+});
+
+const io = new Server(httpServer, { ...common, connectTimeout: 1000 });
+io.on("connection", (socket) => {
+  socket.emit("auth", socket.handshake.auth);
+  socket.on("message", (...args) => socket.emit("message-back", ...args));
+  socket.on("message-with-ack", (...args) => {
+    const ack = args.pop();
+    ack(...args);
+  });
+});
+io.of("/custom").on("connection", (socket) => {
+  socket.emit("auth", socket.handshake.auth);
+});
+
+httpServer.listen(0, "127.0.0.1", () => {
+  process.stdout.write(JSON.stringify({ t: "ready", n: httpServer.address().port }) + "\n");
+});
+
+readline.createInterface({ input: process.stdin }).on("close", () => process.exit(0));
