@@ -455,3 +455,171 @@ func TestDifferentialSocketIOPolling(t *testing.T) {
 		}},
 	})
 }
+
+// opsSocket opens WebSocket name and connects it to "/ops".
+func opsSocket(p *peer, name string) bool {
+	p.as(name)
+	if !p.dial(sioWS) {
+		return false
+	}
+	p.expect(1)
+	p.text("40/ops,")
+	p.expect(1)
+	return true
+}
+
+// The server API side by side: rooms, broadcast operators, acks both ways,
+// disconnections, bulk operations and middleware refusals, asked for by
+// the client on "/ops" (js/reference.mjs and opsNamespace).
+func TestDifferentialSocketIOServerAPI(t *testing.T) {
+	// two opens sockets A and B on "/ops", each in the rooms listed.
+	two := func(roomsA, roomsB []string, then func(p *peer)) func(p *peer) {
+		return func(p *peer) {
+			for i, rooms := range [][]string{roomsA, roomsB} {
+				if !opsSocket(p, string(rune('A'+i))) {
+					return
+				}
+				for _, r := range rooms {
+					p.text(`42/ops,1["join","` + r + `"]`)
+					p.expect(1)
+				}
+			}
+			then(p)
+		}
+	}
+	// heard logs what A and B receive next (up to n each).
+	heard := func(p *peer, n int) {
+		for _, name := range []string{"A", "B"} {
+			p.as(name)
+			p.expect(n)
+			p.quiet(200 * time.Millisecond)
+		}
+	}
+	runDiffCases(t, []diffCase{
+		{name: "middleware refusal with data", run: func(p *peer) {
+			if sioSocket(p) {
+				p.text("40/refuse,")
+				p.quiet(400 * time.Millisecond)
+			}
+		}},
+		{name: "join and leave", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`42/ops,1["join","a"]`)
+				p.text(`42/ops,2["join","b"]`)
+				p.text(`42/ops,3["leave","a"]`)
+				p.text(`42/ops,4["leave","nowhere"]`)
+				p.expect(4)
+			}
+		}},
+		{name: "to a room leaves the sender out", run: two([]string{"r1"}, []string{"r1"}, func(p *peer) {
+			p.as("A")
+			p.text(`42/ops,["to","r1",1,{"x":"y"}]`)
+			heard(p, 0)
+		})},
+		{name: "in a room includes the sender", run: two([]string{"r2"}, []string{"r2"}, func(p *peer) {
+			p.as("A")
+			p.text(`42/ops,["in","r2","hi"]`)
+			heard(p, 1)
+		})},
+		{name: "except a room", run: two([]string{"r3"}, []string{"r3b"}, func(p *peer) {
+			p.as("A")
+			p.text(`42/ops,["except","r3","hi"]`)
+			p.as("B")
+			p.expect(1)
+			p.as("A")
+			p.quiet(200 * time.Millisecond)
+		})},
+		{name: "in two rooms, once", run: two([]string{"r4", "r5"}, []string{"r5"}, func(p *peer) {
+			p.as("B")
+			p.text(`42/ops,["move","r5","r4"]`)
+			p.text(`42/ops,["in","r4","once"]`)
+			heard(p, 1)
+		})},
+		{name: "acknowledgement with several values", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`42/ops,7["acks"]`)
+				p.expect(1)
+			}
+		}},
+		{name: "acknowledgement with binary", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`42/ops,8["bin"]`)
+				p.expect(3)
+			}
+		}},
+		{name: "question answered", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`42/ops,["ask",2000,"q",{"n":1}]`)
+				p.expect(1)
+				p.answer("/ops,", `["yes",2]`)
+				p.expect(1)
+			}
+		}},
+		{name: "question not answered in time", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`42/ops,["ask",100,"q"]`)
+				p.expect(2)
+				p.answer("/ops,", `["late"]`)
+				p.quiet(300 * time.Millisecond)
+			}
+		}},
+		{name: "question to a room", run: two([]string{"r6"}, []string{"r6"}, func(p *peer) {
+			p.as("A")
+			p.text(`42/ops,["ask room","r6",2000,"q"]`)
+			p.expect(1)
+			p.answer("/ops,", `["a"]`)
+			p.as("B")
+			p.expect(1)
+			p.answer("/ops,", `["b"]`)
+			p.as("A")
+			p.expect(1)
+		})},
+		{name: "question to a room, one silent", run: two([]string{"r7"}, []string{"r7"}, func(p *peer) {
+			p.as("A")
+			p.text(`42/ops,["ask room","r7",300,"q"]`)
+			p.expect(1)
+			p.answer("/ops,", `["a"]`)
+			p.expect(1)
+			p.as("B")
+			p.expect(1)
+		})},
+		{name: "disconnected by the server", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`42/ops,["disconnect me",false]`)
+				p.expect(1)
+				p.text(`42/ops,["acks"]`) // no longer connected to /ops
+				p.quiet(300 * time.Millisecond)
+			}
+		}},
+		{name: "disconnected by the server, connection closed", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`42/ops,["disconnect me",true]`)
+				p.closed()
+			}
+		}},
+		{name: "sockets of a room fetched", run: two([]string{"r8"}, []string{"r8"}, func(p *peer) {
+			p.as("A")
+			p.text(`42/ops,9["fetch","r8"]`)
+			p.text(`42/ops,10["fetch","r-none"]`)
+			p.expect(2)
+		})},
+		{name: "sockets of a room disconnected", run: two([]string{"r9"}, []string{"r9"}, func(p *peer) {
+			p.as("A")
+			p.text(`42/ops,["kick","r9"]`)
+			heard(p, 1)
+		})},
+		{name: "reconnect to a namespace", run: func(p *peer) {
+			if opsSocket(p, "A") {
+				p.text(`41/ops,`)
+				p.text(`40/ops,`)
+				p.expect(1)
+				p.text(`42/ops,11["join","again"]`)
+				p.expect(1)
+			}
+		}, diverge: "a CONNECT right after a DISCONNECT of the same namespace (socket.disconnect().connect()) connects again; " +
+			"Node closes the connection when both arrive in one read, as the DISCONNECT is handled a tick later and the CONNECT finds the socket still there",
+			ours: transcript(`[A] WS /socket.io/?EIO=4&transport=websocket open`,
+				`[A] ← 0{"maxPayload":1000000,"pingInterval":1500,"pingTimeout":1500,"sid":"<id>","upgrades":[]}`,
+				`[A] ← 40/ops,{"sid":"<id>"}`, `[A] ← 40/ops,{"sid":"<id>"}`, `[A] ← 43/ops,11[["again"]]`)},
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"switchboard/internal/conformance"
 	"switchboard/internal/testclient"
+	"switchboard/socketio"
 )
 
 // The differential tests put Switchboard side by side with Node's own
@@ -53,6 +55,7 @@ func diffTargets(t *testing.T) (node, ours target) {
 	opts := &conformance.Options{PingInterval: diffPingInterval, PingTimeout: diffPingTimeout}
 	eio := conformance.EngineIO(opts)
 	sio := conformance.SocketIO(opts)
+	opsNamespace(sio)
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eio)
 	mux.Handle("/socket.io/", sio)
@@ -67,17 +70,42 @@ func diffTargets(t *testing.T) (node, ours target) {
 
 // A peer runs one case against one target and keeps its transcript.
 type peer struct {
-	t    *testing.T
-	tg   target
-	out  []string
-	sid  string // the Engine.IO session id of the last handshake
+	t   *testing.T
+	tg  target
+	out []string
+	sid string // the Engine.IO session id of the last handshake
+
+	// WebSockets by name; cur is the one dial, text, expect… act on.
+	conns map[string]*wsConn
+	cur   string
+}
+
+// A wsConn is one of a peer's WebSockets.
+type wsConn struct {
 	conn net.Conn
 	r    io.Reader
-	done bool // the WebSocket was closed
+	done bool   // closed
+	ack  string // the ack id of the last event that asked for one
+}
+
+// as makes name the current WebSocket: the next dial opens it, and text,
+// expect… act on it. Its log lines are marked with its name.
+func (p *peer) as(name string) { p.cur = name }
+
+func (p *peer) ws() *wsConn {
+	c := p.conns[p.cur]
+	if c == nil {
+		p.t.Fatalf("%s: no WebSocket %q", p.tg.name, p.cur)
+	}
+	return c
 }
 
 func (p *peer) log(format string, args ...any) {
-	p.out = append(p.out, fmt.Sprintf(format, args...))
+	line := fmt.Sprintf(format, args...)
+	if p.cur != "" && (strings.HasPrefix(line, "←") || strings.HasPrefix(line, "WS") || strings.HasPrefix(line, "write")) {
+		line = "[" + p.cur + "] " + line
+	}
+	p.out = append(p.out, line)
 }
 
 // url expands {sid} in pathQuery.
@@ -162,10 +190,14 @@ func (p *peer) dial(pathQuery string) bool {
 		return false
 	}
 	p.t.Cleanup(func() { conn.Close() })
-	p.conn, p.r = conn, conn
+	c := &wsConn{conn: conn, r: conn}
 	if br != nil {
-		p.r = io.MultiReader(br, conn)
+		c.r = io.MultiReader(br, conn)
 	}
+	if p.conns == nil {
+		p.conns = make(map[string]*wsConn)
+	}
+	p.conns[p.cur] = c
 	p.log("WS %s open", pathQuery)
 	return true
 }
@@ -178,8 +210,9 @@ func (p *peer) binary(b []byte) { p.frame(ws.NewBinaryFrame(b)) }
 func (p *peer) frame(f ws.Frame) {
 	f.Payload = bytes.Clone(f.Payload) // masked in place: the case's bytes are sent again to the other server
 	f = ws.MaskFrameInPlace(f)
-	_ = p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if err := ws.WriteFrame(p.conn, f); err != nil {
+	c := p.ws()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.WriteFrame(c.conn, f); err != nil {
 		p.log("write: %v", err)
 	}
 }
@@ -219,12 +252,13 @@ func (p *peer) closed() {
 // read reads one message within d and logs it; false when none came, or
 // the connection ended (logged).
 func (p *peer) read(d time.Duration) bool {
-	if p.done {
+	c := p.ws()
+	if c.done {
 		return false
 	}
-	_ = p.conn.SetReadDeadline(time.Now().Add(d)) // pings do not extend it
+	_ = c.conn.SetReadDeadline(time.Now().Add(d)) // pings do not extend it
 	for {
-		f, err := testclient.ReadFrame(p.r)
+		f, err := testclient.ReadFrame(c.r)
 		if err != nil {
 			var ne net.Error
 			switch {
@@ -233,7 +267,7 @@ func (p *peer) read(d time.Duration) bool {
 					p.log("← (nothing)")
 				}
 			case errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset"):
-				p.done = true
+				c.done = true
 				p.log("← connection closed without a close frame")
 			default:
 				p.log("← read error: %v", err)
@@ -242,7 +276,7 @@ func (p *peer) read(d time.Duration) bool {
 		}
 		switch f.Header.OpCode {
 		case ws.OpClose:
-			p.done = true
+			c.done = true
 			// Node's ws closes without a status code (1005), ours with 1000:
 			// both are a normal closure to a client.
 			switch code, _ := ws.ParseCloseFrameData(f.Payload); code {
@@ -264,10 +298,22 @@ func (p *peer) read(d time.Duration) bool {
 			p.text("3")
 			continue
 		}
+		if m := askingEvent.FindStringSubmatchIndex(s); m != nil { // the id is the server's to choose
+			c.ack = s[m[2]:m[3]]
+			s = s[:m[2]] + "<ack>" + s[m[3]:]
+		}
 		p.log("← %s", normalizePacket(s, true))
 		return true
 	}
 }
+
+// askingEvent matches a Socket.IO EVENT or BINARY_EVENT asking for an
+// acknowledgement; the first group is its ack id.
+var askingEvent = regexp.MustCompile(`^4[25](?:\d+-)?(?:/[^,]*,)?(\d+)[\[{"]`)
+
+// answer acknowledges the last event that asked for it on the current
+// WebSocket, in namespace prefix nsp ("" or "/name,"), with args (JSON).
+func (p *peer) answer(nsp, args string) { p.text("43" + nsp + p.ws().ack + args) }
 
 // sessionID matches the ids servers make up (Engine.IO session and
 // Socket.IO socket ids: 20 URL-safe characters in both).
@@ -364,6 +410,7 @@ func runDiffCases(t *testing.T, cases []diffCase) {
 			if c.diverge != "" {
 				want = c.ours
 			}
+			t.Logf("transcript (go test -v shows it):\n%s", strings.Join(po.out, "\n"))
 			if diff := transcriptDiff(want, po.out); diff != "" {
 				t.Errorf("Switchboard answers differently from Node:\n%s", diff)
 			}
@@ -411,4 +458,78 @@ func transcriptDiff(want, got []string) string {
 		return ""
 	}
 	return b.String()
+}
+
+// opsNamespace is js/reference.mjs's "/ops" and "/refuse" in Go: on
+// "/ops" a client asks for server operations by event; "/refuse" refuses
+// every socket, with data.
+func opsNamespace(io *socketio.Server) {
+	ops := io.Of("/ops")
+	rooms := func(s *socketio.Socket) []string {
+		var out []string
+		for _, r := range s.Rooms() {
+			if r != s.ID() {
+				out = append(out, r)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	str := func(e *socketio.Event, i int) string { v, _ := e.Args.String(i); return v }
+	rest := func(e *socketio.Event, from int) []any { return e.Args.Values()[min(from, e.Args.Len()):] }
+	ops.OnConnection(func(s *socketio.Socket) {
+		s.On("join", func(s *socketio.Socket, e *socketio.Event) { s.Join(str(e, 0)); _ = e.Ack(rooms(s)) })
+		s.On("leave", func(s *socketio.Socket, e *socketio.Event) { s.Leave(str(e, 0)); _ = e.Ack(rooms(s)) })
+		s.On("to", func(s *socketio.Socket, e *socketio.Event) { _ = s.To(str(e, 0)).Emit("got", rest(e, 1)...) })
+		s.On("in", func(s *socketio.Socket, e *socketio.Event) { _ = ops.In(str(e, 0)).Emit("got", rest(e, 1)...) })
+		s.On("except", func(s *socketio.Socket, e *socketio.Event) { _ = ops.Except(str(e, 0)).Emit("got", rest(e, 1)...) })
+		s.On("broadcast", func(s *socketio.Socket, e *socketio.Event) { _ = s.Broadcast().Emit("got", rest(e, 0)...) })
+		s.On("all", func(s *socketio.Socket, e *socketio.Event) { _ = ops.Emit("got", rest(e, 0)...) })
+		timeout := func(e *socketio.Event) time.Duration {
+			var ms int
+			_ = e.Args.Decode(0, &ms)
+			return time.Duration(ms) * time.Millisecond
+		}
+		s.On("ask", func(s *socketio.Socket, e *socketio.Event) {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout(e))
+			defer cancel()
+			answer, err := s.EmitWithAck(ctx, "question", rest(e, 1)...)
+			if err != nil {
+				_ = s.Emit("answer", "timeout")
+				return
+			}
+			_ = s.Emit("answer", append([]any{nil}, answer.Values()...)...)
+		})
+		s.On("ask room", func(s *socketio.Socket, e *socketio.Event) {
+			var ms int
+			_ = e.Args.Decode(1, &ms)
+			answers, err := ops.In(str(e, 0)).Timeout(time.Duration(ms)*time.Millisecond).EmitWithAck(context.Background(), "question", rest(e, 2)...)
+			if err != nil {
+				_ = s.Emit("answers", "timeout", len(answers))
+				return
+			}
+			_ = s.Emit("answers", nil, len(answers))
+		})
+		s.On("disconnect me", func(s *socketio.Socket, e *socketio.Event) {
+			var close bool
+			_ = e.Args.Decode(0, &close)
+			s.Disconnect(close)
+		})
+		s.On("count", func(s *socketio.Socket, e *socketio.Event) { _ = e.Ack(ops.Count()) })
+		s.On("fetch", func(s *socketio.Socket, e *socketio.Event) {
+			got, _ := ops.In(str(e, 0)).FetchSockets(context.Background())
+			_ = e.Ack(len(got))
+		})
+		s.On("kick", func(s *socketio.Socket, e *socketio.Event) { _ = ops.In(str(e, 0)).DisconnectSockets(false) })
+		s.On("move", func(s *socketio.Socket, e *socketio.Event) { _ = ops.In(str(e, 0)).SocketsJoin(str(e, 1)) })
+		s.On("acks", func(s *socketio.Socket, e *socketio.Event) {
+			_ = e.Ack(1, "two", map[string]int{"three": 3}, []int{4}, nil)
+		})
+		s.On("bin", func(s *socketio.Socket, e *socketio.Event) {
+			_ = e.Ack([]byte{1, 2, 3}, map[string][]byte{"nested": {4}})
+		})
+	})
+	io.Of("/refuse").Use(func(context.Context, *socketio.Socket) error {
+		return &socketio.ConnectError{Message: "nope", Data: map[string]int{"code": 42}}
+	})
 }

@@ -42,6 +42,40 @@ io.of("/custom").on("connection", (socket) => {
   socket.emit("auth", socket.handshake.auth);
 });
 
+// Beyond the suites' contracts, for the differential tests of the server
+// API (mirrored in Go by differential_test.go's opsNamespace): on "/ops" a
+// client asks for server operations by event.
+const ops = io.of("/ops");
+const rooms = (socket) => [...socket.rooms].filter((r) => r !== socket.id).sort();
+ops.on("connection", (socket) => {
+  socket.on("join", (room, ack) => { socket.join(room); ack(rooms(socket)); });
+  socket.on("leave", (room, ack) => { socket.leave(room); ack(rooms(socket)); });
+  socket.on("to", (room, ...args) => socket.to(room).emit("got", ...args));
+  socket.on("in", (room, ...args) => ops.in(room).emit("got", ...args));
+  socket.on("except", (room, ...args) => ops.except(room).emit("got", ...args));
+  socket.on("broadcast", (...args) => socket.broadcast.emit("got", ...args));
+  socket.on("all", (...args) => ops.emit("got", ...args));
+  socket.on("ask", (ms, ...args) => {
+    socket.timeout(ms).emit("question", ...args, (err, ...answer) => socket.emit("answer", err ? "timeout" : null, ...answer));
+  });
+  socket.on("ask room", (room, ms, ...args) => {
+    ops.in(room).timeout(ms).emit("question", ...args, (err, answers) => socket.emit("answers", err ? "timeout" : null, answers.length));
+  });
+  socket.on("disconnect me", (close) => socket.disconnect(close));
+  socket.on("count", (ack) => ack(ops.sockets.size));
+  socket.on("fetch", async (room, ack) => ack((await ops.in(room).fetchSockets()).length));
+  socket.on("kick", (room) => ops.in(room).disconnectSockets());
+  socket.on("move", (from, to) => ops.in(from).socketsJoin(to));
+  socket.on("acks", (ack) => ack(1, "two", { three: 3 }, [4], null));
+  socket.on("bin", (ack) => ack(Buffer.from([1, 2, 3]), { nested: Buffer.from([4]) }));
+});
+// "/refuse" refuses every socket, with data.
+io.of("/refuse").use((socket, next) => {
+  const err = new Error("nope");
+  err.data = { code: 42 };
+  next(err);
+});
+
 httpServer.listen(0, "127.0.0.1", () => {
   process.stdout.write(JSON.stringify({ t: "ready", n: httpServer.address().port }) + "\n");
 });
