@@ -70,7 +70,7 @@ func TestChatPageCountIsUnknownWhileAwayInChromium(t *testing.T) {
 		t.Errorf("bob's #num-users once his session ended: %s, want %s", got, countDisconnected)
 	}
 	c.waitText("alice", "#num-users", "1 users online")
-	c.noConsoleErrors()
+	c.noConsoleErrors(consoleAfterServerClose) // the restart, the logout
 }
 
 // heardLeave waits for socket c of node n to hear that a left (`user`,
@@ -229,5 +229,5 @@ func TestChatPageGivesBackEveryUnconfirmedMessageInChromium(t *testing.T) {
 		const once = (text) => [...document.querySelectorAll("#messages li")].filter((li) => li.textContent === "alice: " + text).length + (box.includes(text) ? 1 : 0) === 1;
 		return once("first lost") && once("second lost") && box.endsWith("a draft");
 	})()`)
-	c.noConsoleErrors()
+	c.noConsoleErrors(consoleAfterSessionGone) // a poll of the session timed out while frozen, if the page was not upgraded yet
 }

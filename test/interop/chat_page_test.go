@@ -122,14 +122,28 @@ func (c *chrome) blockSockets(page string, block bool) {
 // security policy violation among them). A request that failed because the
 // test had taken the network away is not one: the page reconnects as the
 // browser says the network is back, which can be a moment before requests
-// go through again.
-func (c *chrome) noConsoleErrors() {
+// go through again. Tests that break connections on the server's side
+// name what that may log too (see the consoleAfter… texts).
+func (c *chrome) noConsoleErrors(allowed ...string) {
 	c.t.Helper()
 	c.b.none(c.t, 0, "a console error", func(r *report) bool {
 		return r.T == "console" && strings.HasPrefix(r.Text, "error") &&
-			r.Text != "error: Failed to load resource: net::ERR_INTERNET_DISCONNECTED"
+			r.Text != "error: Failed to load resource: net::ERR_INTERNET_DISCONNECTED" &&
+			!slices.Contains(allowed, r.Text)
 	})
 }
+
+// What Chromium logs, as errors, when the server ends a connection under a
+// page's feet, as some tests make it do.
+const (
+	// The client library wrote a packet (a pong, an event) on a WebSocket
+	// the server was closing: Chromium drops it and logs this.
+	consoleAfterServerClose = "error: WebSocket is already in CLOSING or CLOSED state."
+	// A request of a long-polling session the server had closed meanwhile
+	// (a frozen server, resumed, times the session out): 400, "Session ID
+	// unknown", and the page connects anew.
+	consoleAfterSessionGone = "error: Failed to load resource: the server responded with a status of 400 (Bad Request)"
+)
 
 // JavaScript read in the chat pages.
 const (

@@ -28,7 +28,9 @@
 // Reports: ready, opened (n: the status, data: {csp: the page's
 // Content-Security-Policy header}), registered, sent, clicked, shown, eval,
 // viewport, screenshot, offline, closed, console (the page's console
-// messages; a content security policy violation is one too), error.
+// messages; a content security policy violation is one too), http (a
+// response with an error status: n the status, text the method and URL),
+// error.
 import readline from "node:readline";
 import { chromium } from "playwright-core";
 
@@ -71,6 +73,10 @@ async function newPage(c, context, url, tab) {
   const pg = await context.newPage();
   pg.setDefaultTimeout(WAIT_MS);
   pg.on("console", (msg) => out({ t: "console", c, text: `${msg.type()}: ${msg.text()}` }));
+  // Which request an error status answered (the console says only the status).
+  pg.on("response", (res) => {
+    if (res.status() >= 400) out({ t: "http", c, n: res.status(), text: `${res.request().method()} ${res.url()}` });
+  });
   pg.on("pageerror", (err) => out({ t: "error", c, message: `page error: ${err.message}` }));
   await pg.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) => {
