@@ -623,3 +623,56 @@ func TestDifferentialSocketIOServerAPI(t *testing.T) {
 				`[A] ← 40/ops,{"sid":"<id>"}`, `[A] ← 40/ops,{"sid":"<id>"}`, `[A] ← 43/ops,11[["again"]]`)},
 	})
 }
+
+// CORS as both servers answer it with cors {origin: "*"} (Node's cors
+// package; our engineio.CORS): preflights, polling requests with and
+// without an Origin, errors.
+func TestDifferentialCORS(t *testing.T) {
+	origin := []string{"Origin", "https://example.com"}
+	cors := func(run func(p *peer)) func(p *peer) {
+		return func(p *peer) {
+			p.headers = corsHeaders
+			run(p)
+		}
+	}
+	runDiffCases(t, []diffCase{
+		{name: "preflight", run: cors(func(p *peer) {
+			p.request("OPTIONS", eioPoll, "", append(origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type,x-custom")...)
+		})},
+		{name: "handshake with an origin", run: cors(func(p *peer) { p.request("GET", eioPoll, "", origin...) })},
+		{name: "handshake without an origin", run: cors(func(p *peer) { p.request("GET", eioPoll, "") }),
+			diverge: "CORS headers go only with requests that carry an Origin (the only ones a browser checks); Node's cors package sends Access-Control-Allow-Origin: * with every answer",
+			ours:    transcript(`GET /engine.io/?EIO=4&transport=polling → 200 [text/plain;charset=utf-8] 0{"maxPayload":1000000,"pingInterval":1500,"pingTimeout":1500,"sid":"<id>","upgrades":["websocket"]}`, `  headers: `)},
+		{name: "error with an origin", run: cors(func(p *peer) { p.request("GET", "/engine.io/?EIO=3&transport=polling", "", origin...) })},
+		{name: "post and poll with an origin", run: cors(func(p *peer) {
+			p.handshake("/engine.io/", origin...)
+			p.request("POST", eioPoll+"&sid={sid}", "4x", append(origin, "Content-Type", "text/plain;charset=UTF-8")...)
+			p.request("GET", eioPoll+"&sid={sid}", "", origin...)
+		})},
+		{name: "socket.io handshake with an origin", run: cors(func(p *peer) {
+			p.request("GET", "/socket.io/?EIO=4&transport=polling", "", origin...)
+		})},
+	})
+}
+
+// Compression of long-polling answers (Node's httpCompression, on by
+// default: 1 KiB threshold, gzip or deflate as the client accepts).
+func TestDifferentialPollingCompression(t *testing.T) {
+	poll := func(message, accept string) func(p *peer) {
+		return func(p *peer) {
+			p.headers = encodingHeader
+			eioSession(p)
+			eioPost(p, message)
+			p.request("GET", eioPoll+"&sid={sid}", "", "Accept-Encoding", accept)
+		}
+	}
+	long := "4" + strings.Repeat("compressible ", 100)
+	runDiffCases(t, []diffCase{
+		{name: "gzip", run: poll(long, "gzip, deflate, br")},
+		{name: "deflate", run: poll(long, "deflate")},
+		{name: "brotli only", run: poll(long, "br")},
+		{name: "identity", run: poll(long, "identity")},
+		{name: "under the threshold", run: poll("4short", "gzip")},
+		{name: "gzip refused", run: poll(long, "gzip;q=0, deflate")},
+	})
+}

@@ -2,6 +2,8 @@ package interop
 
 import (
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -75,6 +77,9 @@ type peer struct {
 	out []string
 	sid string // the Engine.IO session id of the last handshake
 
+	// headers, when set, picks the headers of HTTP answers to log.
+	headers func(http.Header) string
+
 	// WebSockets by name; cur is the one dial, text, expect… act on.
 	conns map[string]*wsConn
 	cur   string
@@ -132,14 +137,60 @@ func (p *peer) request(method, pathQuery, body string, header ...string) (int, s
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	b = inflate(p.t, res.Header.Get("Content-Encoding"), b)
 	ct := strings.ToLower(strings.ReplaceAll(res.Header.Get("Content-Type"), " ", ""))
 	p.log("%s %s → %d [%s] %s", method, pathQuery, res.StatusCode, ct, normalizePayload(string(b), strings.Contains(pathQuery, "/socket.io/")))
+	if p.headers != nil {
+		p.log("  headers: %s", p.headers(res.Header))
+	}
 	return res.StatusCode, string(b)
 }
 
-// handshake opens a polling session at path and keeps its id.
-func (p *peer) handshake(path string) {
-	status, body := p.request("GET", path+"?EIO=4&transport=polling", "")
+// inflate undoes an answer's Content-Encoding (the bytes of two
+// compressors differ; what they compress must not).
+func inflate(t *testing.T, encoding string, b []byte) []byte {
+	var r io.Reader
+	var err error
+	switch encoding {
+	case "":
+		return b
+	case "gzip":
+		r, err = gzip.NewReader(bytes.NewReader(b))
+	case "deflate":
+		r, err = zlib.NewReader(bytes.NewReader(b)) // HTTP's deflate is the zlib format (RFC 9110)
+	default:
+		t.Fatalf("unexpected Content-Encoding %q", encoding)
+	}
+	if err == nil {
+		b, err = io.ReadAll(r)
+	}
+	if err != nil {
+		t.Fatalf("%s body: %v", encoding, err)
+	}
+	return b
+}
+
+// encodingHeader logs the Content-Encoding of an answer (for peer.headers).
+func encodingHeader(h http.Header) string { return "Content-Encoding: " + h.Get("Content-Encoding") }
+
+// corsHeaders lists the CORS headers of an answer (for peer.headers). Vary
+// is not among them: ours says "Vary: Accept-Encoding" on polling answers,
+// which may be compressed; Node's do not.
+func corsHeaders(h http.Header) string {
+	var out []string
+	for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+		"Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Expose-Headers", "Access-Control-Max-Age"} {
+		if v := h.Values(name); len(v) > 0 {
+			out = append(out, name+": "+strings.ToLower(strings.ReplaceAll(strings.Join(v, ","), " ", "")))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// handshake opens a polling session at path and keeps its id; header holds
+// name/value pairs.
+func (p *peer) handshake(path string, header ...string) {
+	status, body := p.request("GET", path+"?EIO=4&transport=polling", "", header...)
 	if status != http.StatusOK || !strings.HasPrefix(body, "0{") {
 		p.t.Fatalf("%s: handshake answered %d %q", p.tg.name, status, body)
 	}
