@@ -281,6 +281,31 @@ func TestDifferentialEngineIOWebSocket(t *testing.T) {
 			p.text("5")
 			p.quiet(400 * time.Millisecond)
 		}},
+		{name: "message on the probe before the upgrade", run: func(p *peer) {
+			eioSession(p)
+			if !p.dial(eioWS + "&sid={sid}") {
+				return
+			}
+			p.text("2probe")
+			p.expect(1)
+			p.text("4early")
+			p.text("5")
+			p.text("4late")
+			p.quiet(400 * time.Millisecond)
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}},
+		{name: "polling POST after the upgrade", run: func(p *peer) {
+			eioSession(p)
+			if !p.dial(eioWS + "&sid={sid}") {
+				return
+			}
+			p.text("2probe")
+			p.expect(1)
+			p.text("5")
+			p.quiet(200 * time.Millisecond)
+			eioPost(p, "4by polling")
+			p.quiet(400 * time.Millisecond)
+		}},
 		{name: "second upgrade", run: func(p *peer) {
 			eioSession(p)
 			if !p.dial(eioWS + "&sid={sid}") {
@@ -587,7 +612,13 @@ func TestDifferentialSocketIOServerAPI(t *testing.T) {
 			if opsSocket(p, "A") {
 				p.text(`42/ops,["disconnect me",false]`)
 				p.expect(1)
-				p.text(`42/ops,["acks"]`) // no longer connected to /ops
+				// An event for a namespace no longer connected closes the
+				// connection (Node's "invalid state"). One that crossed the
+				// DISCONNECT on the wire may be dropped instead while the
+				// socket's teardown runs (Node's teardown is synchronous),
+				// hence the pause.
+				time.Sleep(200 * time.Millisecond)
+				p.text(`42/ops,["acks"]`)
 				p.quiet(300 * time.Millisecond)
 			}
 		}},
@@ -674,5 +705,39 @@ func TestDifferentialPollingCompression(t *testing.T) {
 		{name: "identity", run: poll(long, "identity")},
 		{name: "under the threshold", run: poll("4short", "gzip")},
 		{name: "gzip refused", run: poll(long, "gzip;q=0, deflate")},
+	})
+}
+
+// The heartbeat, with clients that stop answering (the reference servers
+// ping every 1.5 s and wait 1.5 s for the pong).
+func TestDifferentialHeartbeat(t *testing.T) {
+	runDiffCases(t, []diffCase{
+		{name: "WebSocket client that does not answer", run: func(p *peer) {
+			p.silent = true
+			if p.dial(eioWS) {
+				p.expect(1)
+				p.expect(1) // the ping
+				p.closed()
+			}
+		}},
+		{name: "polling client that stops polling", run: func(p *peer) {
+			eioSession(p)
+			time.Sleep(diffPingInterval + diffPingTimeout + 500*time.Millisecond)
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}},
+		{name: "polling client that polls but does not answer", run: func(p *peer) {
+			eioSession(p)
+			p.request("GET", eioPoll+"&sid={sid}", "") // the ping
+			p.request("GET", eioPoll+"&sid={sid}", "") // ends with the close
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}},
+		{name: "socket.io client that does not answer", run: func(p *peer) {
+			if !sioConnected(p) {
+				return
+			}
+			p.silent = true
+			p.expect(1)
+			p.closed()
+		}},
 	})
 }
