@@ -66,10 +66,13 @@ type header struct {
 //
 // Where the reference decoder is lax, this one rejects: EVENT, ACK and
 // CONNECT_ERROR packets without payload (which the reference passes on
-// unchecked); attachment counts that JavaScript's Number() reads but that are
-// not digits ("", " 1", "1e0", "0x1"); whitespace before the payload, which
-// the reference reads as ack id 0 (here it is just whitespace); ack ids too
-// large for an int64 (the reference rounds them).
+// unchecked); an empty message, or one whose type is whitespace (which
+// JavaScript's Number() reads as 0, CONNECT); attachment counts and ack ids
+// that Number() reads but that are not digits ("", " 1", "1\t2", "1e0",
+// "0x1"); ack ids too large for an int64 (the reference rounds them).
+// Whitespace right before the payload, which the reference reads as ack id
+// 0, is just whitespace here. test/interop's TestDecoderAgreesWithTheReferenceDecoder
+// holds the two decoders to this on thousands of packets.
 //
 // A text message arriving while attachments are still expected is an error,
 // and drops the partial packet. Every error wraps ErrInvalidPacket. The
