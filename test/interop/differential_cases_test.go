@@ -538,6 +538,24 @@ func TestDifferentialSocketIOServerAPI(t *testing.T) {
 				p.quiet(400 * time.Millisecond)
 			}
 		}},
+		{name: "middleware refusal without data", run: func(p *peer) {
+			if sioSocket(p) {
+				p.text("40/plain,")
+				p.quiet(400 * time.Millisecond)
+			}
+		}},
+		{name: "dynamic namespaces", run: func(p *peer) {
+			if sioSocket(p) {
+				p.text("40/dyn-1,")
+				p.expect(2)
+				p.text("40/dyn-22,")
+				p.expect(2)
+				p.text("40/dyn-x,")
+				p.expect(1)
+				p.text(`42/dyn-1,["message"]`)
+				p.quiet(300 * time.Millisecond)
+			}
+		}},
 		{name: "join and leave", run: func(p *peer) {
 			if opsSocket(p, "A") {
 				p.text(`42/ops,1["join","a"]`)

@@ -533,9 +533,10 @@ func transcriptDiff(want, got []string) string {
 	return b.String()
 }
 
-// opsNamespace is js/reference.mjs's "/ops" and "/refuse" in Go: on
-// "/ops" a client asks for server operations by event; "/refuse" refuses
-// every socket, with data.
+// opsNamespace is js/reference.mjs's "/ops", "/refuse", "/plain" and
+// "/dyn-<digits>" in Go: on "/ops" a client asks for server operations by
+// event; "/refuse" refuses every socket, with data, "/plain" without; the
+// dynamic namespaces tell their name.
 func opsNamespace(io *socketio.Server) {
 	ops := io.Of("/ops")
 	rooms := func(s *socketio.Socket) []string {
@@ -604,5 +605,9 @@ func opsNamespace(io *socketio.Server) {
 	})
 	io.Of("/refuse").Use(func(context.Context, *socketio.Socket) error {
 		return &socketio.ConnectError{Message: "nope", Data: map[string]int{"code": 42}}
+	})
+	io.Of("/plain").Use(func(context.Context, *socketio.Socket) error { return errors.New("plain") })
+	io.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`)).OnConnection(func(s *socketio.Socket) {
+		_ = s.Emit("nsp", s.Namespace().Name())
 	})
 }

@@ -76,6 +76,11 @@ io.of("/refuse").use((socket, next) => {
   next(err);
 });
 
+// "/plain" refuses with an error without data; "/dyn-<digits>" are
+// dynamic namespaces, each telling its name on connection.
+io.of("/plain").use((socket, next) => next(new Error("plain")));
+io.of(/^\/dyn-\d+$/).on("connection", (socket) => socket.emit("nsp", socket.nsp.name));
+
 httpServer.listen(0, "127.0.0.1", () => {
   process.stdout.write(JSON.stringify({ t: "ready", n: httpServer.address().port }) + "\n");
 });
