@@ -124,66 +124,39 @@ func TestDifferentialEngineIOHandshake(t *testing.T) {
 }
 
 func TestDifferentialEngineIOPolling(t *testing.T) {
+	// echoed posts body, then polls for the echo.
+	echoed := func(bodies ...string) func(p *peer) {
+		return func(p *peer) {
+			eioSession(p)
+			for _, b := range bodies {
+				eioPost(p, b)
+			}
+			p.poll("/engine.io/")
+		}
+	}
+	// thenGET posts body, then asks for the session's next payload once.
+	thenGET := func(body string) func(p *peer) {
+		return func(p *peer) {
+			eioSession(p)
+			eioPost(p, body)
+			p.request("GET", eioPoll+"&sid={sid}", "")
+		}
+	}
 	runDiffCases(t, []diffCase{
-		{name: "message echoed", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "4hello")
-			p.poll("/engine.io/")
-		}},
-		{name: "several messages in one payload", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "4a\x1e4b\x1e4c")
-			p.poll("/engine.io/")
-		}},
-		{name: "binary message", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "bAQID")
-			p.poll("/engine.io/")
-		}},
-		{name: "empty message", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "4")
-			p.poll("/engine.io/")
-		}},
-		{name: "noop packet", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "6")
-			eioPost(p, "4after")
-			p.poll("/engine.io/")
-		}},
-		{name: "empty body", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "")
-			p.request("GET", eioPoll+"&sid={sid}", "")
-		}, diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
-		{name: "garbage body", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "x")
-			p.request("GET", eioPoll+"&sid={sid}", "")
-		}, diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
-		{name: "unknown packet type", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "9x")
-			p.request("GET", eioPoll+"&sid={sid}", "")
-		}, diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
-		{name: "bad base64", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "b!!!")
-			p.request("GET", eioPoll+"&sid={sid}", "")
-		}, diverge: "invalid base64 is refused as undecodable; Node decodes what it can of it (here an empty message) and echoes that",
+		{name: "message echoed", run: echoed("4hello")},
+		{name: "several messages in one payload", run: echoed("4a\x1e4b\x1e4c")},
+		{name: "binary message", run: echoed("bAQID")},
+		{name: "empty message", run: echoed("4")},
+		{name: "noop packet", run: echoed("6", "4after")},
+		{name: "empty body", run: thenGET(""), diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
+		{name: "garbage body", run: thenGET("x"), diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
+		{name: "unknown packet type", run: thenGET("9x"), diverge: undecodable, ours: transcript(eioHandshake, eioBadPost, eioGone)},
+		{name: "bad base64", run: thenGET("b!!!"), diverge: "invalid base64 is refused as undecodable; Node decodes what it can of it (here an empty message) and echoes that",
 			ours: transcript(eioHandshake, eioBadPost, eioGone)},
-		{name: "close packet", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "1")
-			p.request("GET", eioPoll+"&sid={sid}", "")
-		}, diverge: "after the client's close packet, a poll that raced it (we serve requests in parallel) ends with a noop instead of an error, for a pingInterval+pingTimeout; " +
+		{name: "close packet", run: thenGET("1"), diverge: "after the client's close packet, a poll that raced it (we serve requests in parallel) ends with a noop instead of an error, for a pingInterval+pingTimeout; " +
 			"Node, on one thread, has closed the session by then",
 			ours: transcript(eioHandshake, `POST /engine.io/?EIO=4&transport=polling&sid={sid} → 200 [text/html] ok`, `GET /engine.io/?EIO=4&transport=polling&sid={sid} → 200 [text/plain;charset=utf-8] 6`)},
-		{name: "body over maxPayload", run: func(p *peer) {
-			eioSession(p)
-			eioPost(p, "4"+strings.Repeat("x", 1_000_001))
-			p.request("GET", eioPoll+"&sid={sid}", "")
-		}, diverge: "a body over maxHttpBufferSize (413) closes the session, as it does over WebSocket; Node keeps it until the ping timeout, though its client gives up on it at once",
+		{name: "body over maxPayload", run: thenGET("4" + strings.Repeat("x", 1_000_001)), diverge: "a body over maxHttpBufferSize (413) closes the session, as it does over WebSocket; Node keeps it until the ping timeout, though its client gives up on it at once",
 			ours: transcript(eioHandshake, `POST /engine.io/?EIO=4&transport=polling&sid={sid} → 413 [] `, eioGone)},
 		{name: "two polls at once", run: func(p *peer) {
 			eioSession(p)
@@ -206,6 +179,18 @@ func TestDifferentialEngineIOPolling(t *testing.T) {
 			p.request("GET", eioPoll+"&b64=1", "")
 		}},
 	})
+}
+
+// probed opens a polling session and a WebSocket for it, and probes it
+// (the first half of an upgrade).
+func probed(p *peer) bool {
+	eioSession(p)
+	if !p.dial(eioWS + "&sid={sid}") {
+		return false
+	}
+	p.text("2probe")
+	p.expect(1)
+	return true
 }
 
 func TestDifferentialEngineIOWebSocket(t *testing.T) {
@@ -261,12 +246,9 @@ func TestDifferentialEngineIOWebSocket(t *testing.T) {
 			}
 		}},
 		{name: "upgrade", run: func(p *peer) {
-			eioSession(p)
-			if !p.dial(eioWS + "&sid={sid}") {
+			if !probed(p) {
 				return
 			}
-			p.text("2probe")
-			p.expect(1)
 			p.request("GET", eioPoll+"&sid={sid}", "") // the pending poll is ended with a noop
 			p.text("5")
 			p.text("4upgraded")
@@ -282,12 +264,9 @@ func TestDifferentialEngineIOWebSocket(t *testing.T) {
 			p.quiet(400 * time.Millisecond)
 		}},
 		{name: "message on the probe before the upgrade", run: func(p *peer) {
-			eioSession(p)
-			if !p.dial(eioWS + "&sid={sid}") {
+			if !probed(p) {
 				return
 			}
-			p.text("2probe")
-			p.expect(1)
 			p.text("4early")
 			p.text("5")
 			p.text("4late")
@@ -295,24 +274,18 @@ func TestDifferentialEngineIOWebSocket(t *testing.T) {
 			p.request("GET", eioPoll+"&sid={sid}", "")
 		}},
 		{name: "polling POST after the upgrade", run: func(p *peer) {
-			eioSession(p)
-			if !p.dial(eioWS + "&sid={sid}") {
+			if !probed(p) {
 				return
 			}
-			p.text("2probe")
-			p.expect(1)
 			p.text("5")
 			p.quiet(200 * time.Millisecond)
 			eioPost(p, "4by polling")
 			p.quiet(400 * time.Millisecond)
 		}},
 		{name: "second upgrade", run: func(p *peer) {
-			eioSession(p)
-			if !p.dial(eioWS + "&sid={sid}") {
+			if !probed(p) {
 				return
 			}
-			p.text("2probe")
-			p.expect(1)
 			p.text("5")
 			q := &peer{t: p.t, tg: p.tg, sid: p.sid}
 			q.dial(eioWS + "&sid={sid}")
