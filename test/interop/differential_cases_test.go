@@ -1,9 +1,12 @@
 package interop
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gobwas/ws"
 )
 
 const (
@@ -740,6 +743,62 @@ func TestDifferentialHeartbeat(t *testing.T) {
 			p.silent = true
 			p.expect(1)
 			p.closed()
+		}},
+	})
+}
+
+// WebSocket framing (RFC 6455) as the servers read it: fragments, control
+// frames between them, and frames a client must not send. Ours is our own
+// frame reader (engineio/internal/wsconn); Node's is the ws package's.
+func TestDifferentialWebSocketFraming(t *testing.T) {
+	frames := func(fs ...ws.Frame) func(p *peer) {
+		return func(p *peer) {
+			if !p.dial(eioWS) {
+				return
+			}
+			p.expect(1)
+			for _, f := range fs {
+				p.frame(f)
+			}
+			p.quiet(400 * time.Millisecond)
+		}
+	}
+	text := func(fin bool, s string) ws.Frame { return ws.NewFrame(ws.OpText, fin, []byte(s)) }
+	more := func(fin bool, s string) ws.Frame { return ws.NewFrame(ws.OpContinuation, fin, []byte(s)) }
+	rsv1 := text(true, "4x")
+	rsv1.Header.Rsv = ws.Rsv(true, false, false)
+	runDiffCases(t, []diffCase{
+		{name: "text in three fragments", run: frames(text(false, "4he"), more(false, "ll"), more(true, "o"))},
+		{name: "ping between fragments", run: frames(text(false, "4a"), ws.NewPingFrame([]byte("hi")), more(true, "b"))},
+		{name: "binary in two fragments", run: frames(ws.NewFrame(ws.OpBinary, false, []byte{1, 2}), more(true, "\x03"))},
+		{name: "empty final fragment", run: frames(text(false, "4abc"), more(true, ""))},
+		{name: "continuation without a start", run: frames(more(true, "x"))},
+		{name: "new message inside a fragmented one", run: frames(text(false, "4a"), text(true, "4b"))},
+		{name: "fragmented ping", run: frames(ws.NewFrame(ws.OpPing, false, []byte("x")))},
+		{name: "ping over 125 bytes", run: frames(ws.NewPingFrame(bytes.Repeat([]byte("x"), 126)))},
+		{name: "reserved bit without an extension", run: frames(rsv1)},
+		{name: "unknown opcode", run: frames(ws.NewFrame(ws.OpCode(0x3), true, []byte("x")))},
+		{name: "invalid UTF-8 in a text frame", run: frames(text(true, "4\xff\xfe"))},
+		{name: "UTF-8 split across fragments", run: frames(text(false, "4\xe2\x82"), more(true, "\xac"))},
+		{name: "close with a code", run: frames(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusGoingAway, "bye")))},
+		{name: "close with an invalid code", run: frames(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(999), "")))},
+		{name: "close with a one-byte body", run: frames(ws.NewFrame(ws.OpClose, true, []byte{3}))},
+		{name: "fragments over maxPayload together", run: frames(text(false, "4"+strings.Repeat("x", 600_000)), more(true, strings.Repeat("y", 600_000)))},
+		{name: "frame declaring 2^62 bytes", run: func(p *peer) {
+			if p.dial(eioWS) {
+				p.expect(1)
+				c := p.ws()
+				// Header only: FIN+text, masked, length 127 → 64-bit length.
+				_, _ = c.conn.Write([]byte{0x81, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})
+				p.quiet(400 * time.Millisecond)
+			}
+		}},
+		{name: "unmasked frame", run: func(p *peer) {
+			if p.dial(eioWS) {
+				p.expect(1)
+				p.write(text(true, "4x"))
+				p.quiet(400 * time.Millisecond)
+			}
 		}},
 	})
 }

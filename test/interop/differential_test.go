@@ -268,7 +268,11 @@ func (p *peer) binary(b []byte) { p.frame(ws.NewBinaryFrame(b)) }
 
 func (p *peer) frame(f ws.Frame) {
 	f.Payload = bytes.Clone(f.Payload) // masked in place: the case's bytes are sent again to the other server
-	f = ws.MaskFrameInPlace(f)
+	p.write(ws.MaskFrameInPlace(f))
+}
+
+// write sends f as it is (a client must mask its frames: frame does).
+func (p *peer) write(f ws.Frame) {
 	c := p.ws()
 	if c.conn == nil {
 		p.log("write: no WebSocket")
@@ -352,6 +356,9 @@ func (p *peer) read(d time.Duration) bool {
 		case ws.OpPing:
 			p.frame(ws.NewPongFrame(f.Payload))
 			continue
+		case ws.OpPong:
+			p.log("← pong %q", f.Payload)
+			return true
 		case ws.OpBinary:
 			p.log("← binary %s", hex.EncodeToString(f.Payload))
 			return true
