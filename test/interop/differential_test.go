@@ -35,9 +35,9 @@ import (
 // Where Switchboard answers differently on purpose, the case says so and
 // checks our answer instead (see diverge).
 
-// diffPing is the reference servers' heartbeat here: long enough that pings
-// do not land in the middle of a case's exchange (they are skipped and
-// answered anyway).
+// diffPingInterval and diffPingTimeout are both servers' heartbeat here:
+// long enough that pings seldom land in the middle of a case's exchange
+// (they are answered and left out of the transcripts anyway).
 const (
 	diffPingInterval = 1500 * time.Millisecond
 	diffPingTimeout  = 1500 * time.Millisecond
@@ -52,7 +52,9 @@ type target struct {
 func diffTargets(t *testing.T) (node, ours target) {
 	t.Helper()
 	ref := startNode(t, "reference.mjs", fmt.Sprint(diffPingInterval.Milliseconds()), fmt.Sprint(diffPingTimeout.Milliseconds()))
-	port := ref.reports[0].N
+	ref.mu.Lock()
+	port := ref.reports[0].N // the "ready" report startNode waited for
+	ref.mu.Unlock()
 	node = target{name: "node", base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 
 	opts := &conformance.Options{PingInterval: diffPingInterval, PingTimeout: diffPingTimeout}
