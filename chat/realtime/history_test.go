@@ -90,7 +90,7 @@ func TestHistoryIsServedFromTheCacheAndKeptCurrentByPosts(t *testing.T) {
 		t.Fatalf("history after posts %q", got)
 	}
 	if !strings.Contains(string(raw.list), `"two <b>"`) {
-		t.Fatalf("history not encoded as other events are (no HTML escaping): %s", raw)
+		t.Fatalf("history not encoded as other events are (no HTML escaping): %s %s", raw.list, raw.meta)
 	}
 	if n := store.loads.Load(); n != 1 {
 		t.Fatalf("%d loads after posts, want still 1", n)
@@ -214,6 +214,6 @@ func TestHistoryLoadErrorsAreReturnedAndRetried(t *testing.T) {
 	store.err = nil
 	store.mu.Unlock()
 	if raw, err := h.get(context.Background()); err != nil || string(raw.list) != "[]" {
-		t.Fatalf("retry: %s, %v", raw, err)
+		t.Fatalf("retry: %s %s, %v", raw.list, raw.meta, err)
 	}
 }
