@@ -196,21 +196,31 @@ func probed(p *peer) bool {
 	return true
 }
 
-func TestDifferentialEngineIOWebSocket(t *testing.T) {
-	ws := func(texts ...string) func(p *peer) {
-		return func(p *peer) {
-			if !p.dial(eioWS) {
-				return
-			}
-			p.expect(1)
-			for _, s := range texts {
-				p.text(s)
-			}
-			p.quiet(400 * time.Millisecond)
+// eioFrames opens an Engine.IO WebSocket, reads the open packet, sends fs
+// and logs what follows.
+func eioFrames(fs ...ws.Frame) func(p *peer) {
+	return func(p *peer) {
+		if !p.dial(eioWS) {
+			return
 		}
+		p.expect(1)
+		for _, f := range fs {
+			p.frame(f)
+		}
+		p.quiet(400 * time.Millisecond)
+	}
+}
+
+func TestDifferentialEngineIOWebSocket(t *testing.T) {
+	send := func(texts ...string) func(p *peer) {
+		var fs []ws.Frame
+		for _, s := range texts {
+			fs = append(fs, ws.NewTextFrame([]byte(s)))
+		}
+		return eioFrames(fs...)
 	}
 	runDiffCases(t, []diffCase{
-		{name: "open and echo", run: ws("4hello", "4", "4ünïcödé")},
+		{name: "open and echo", run: send("4hello", "4", "4ünïcödé")},
 		{name: "binary echo", run: func(p *peer) {
 			if !p.dial(eioWS) {
 				return
@@ -220,14 +230,14 @@ func TestDifferentialEngineIOWebSocket(t *testing.T) {
 			p.binary(nil)
 			p.expect(2)
 		}},
-		{name: "unsolicited pong and noop", run: ws("3", "6", "4after")},
-		{name: "garbage text", run: ws("x")},
-		{name: "empty text", run: ws("")},
-		{name: "unknown packet type", run: ws("9")},
-		{name: "close packet", run: ws("1"), diverge: "a close packet closes the session over WebSocket too (the protocol's meaning); Node acts on it over polling only",
+		{name: "unsolicited pong and noop", run: send("3", "6", "4after")},
+		{name: "garbage text", run: send("x")},
+		{name: "empty text", run: send("")},
+		{name: "unknown packet type", run: send("9")},
+		{name: "close packet", run: send("1"), diverge: "a close packet closes the session over WebSocket too (the protocol's meaning); Node acts on it over polling only",
 			ours: transcript(`WS /engine.io/?EIO=4&transport=websocket open`,
 				`← 0{"maxPayload":1000000,"pingInterval":1500,"pingTimeout":1500,"sid":"<id>","upgrades":[]}`, closeNormal)},
-		{name: "message over maxPayload", run: ws("4" + strings.Repeat("x", 1_000_001))},
+		{name: "message over maxPayload", run: send("4" + strings.Repeat("x", 1_000_001))},
 		{name: "unknown session", run: func(p *peer) { p.dial(eioWS + "&sid=AAAAAAAAAAAAAAAAAAAA") }},
 		{name: "protocol 3", run: func(p *peer) {
 			if p.dial("/engine.io/?EIO=3&transport=websocket") {
@@ -751,39 +761,27 @@ func TestDifferentialHeartbeat(t *testing.T) {
 // frames between them, and frames a client must not send. Ours is our own
 // frame reader (engineio/internal/wsconn); Node's is the ws package's.
 func TestDifferentialWebSocketFraming(t *testing.T) {
-	frames := func(fs ...ws.Frame) func(p *peer) {
-		return func(p *peer) {
-			if !p.dial(eioWS) {
-				return
-			}
-			p.expect(1)
-			for _, f := range fs {
-				p.frame(f)
-			}
-			p.quiet(400 * time.Millisecond)
-		}
-	}
 	text := func(fin bool, s string) ws.Frame { return ws.NewFrame(ws.OpText, fin, []byte(s)) }
 	more := func(fin bool, s string) ws.Frame { return ws.NewFrame(ws.OpContinuation, fin, []byte(s)) }
 	rsv1 := text(true, "4x")
 	rsv1.Header.Rsv = ws.Rsv(true, false, false)
 	runDiffCases(t, []diffCase{
-		{name: "text in three fragments", run: frames(text(false, "4he"), more(false, "ll"), more(true, "o"))},
-		{name: "ping between fragments", run: frames(text(false, "4a"), ws.NewPingFrame([]byte("hi")), more(true, "b"))},
-		{name: "binary in two fragments", run: frames(ws.NewFrame(ws.OpBinary, false, []byte{1, 2}), more(true, "\x03"))},
-		{name: "empty final fragment", run: frames(text(false, "4abc"), more(true, ""))},
-		{name: "continuation without a start", run: frames(more(true, "x"))},
-		{name: "new message inside a fragmented one", run: frames(text(false, "4a"), text(true, "4b"))},
-		{name: "fragmented ping", run: frames(ws.NewFrame(ws.OpPing, false, []byte("x")))},
-		{name: "ping over 125 bytes", run: frames(ws.NewPingFrame(bytes.Repeat([]byte("x"), 126)))},
-		{name: "reserved bit without an extension", run: frames(rsv1)},
-		{name: "unknown opcode", run: frames(ws.NewFrame(ws.OpCode(0x3), true, []byte("x")))},
-		{name: "invalid UTF-8 in a text frame", run: frames(text(true, "4\xff\xfe"))},
-		{name: "UTF-8 split across fragments", run: frames(text(false, "4\xe2\x82"), more(true, "\xac"))},
-		{name: "close with a code", run: frames(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusGoingAway, "bye")))},
-		{name: "close with an invalid code", run: frames(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(999), "")))},
-		{name: "close with a one-byte body", run: frames(ws.NewFrame(ws.OpClose, true, []byte{3}))},
-		{name: "fragments over maxPayload together", run: frames(text(false, "4"+strings.Repeat("x", 600_000)), more(true, strings.Repeat("y", 600_000)))},
+		{name: "text in three fragments", run: eioFrames(text(false, "4he"), more(false, "ll"), more(true, "o"))},
+		{name: "ping between fragments", run: eioFrames(text(false, "4a"), ws.NewPingFrame([]byte("hi")), more(true, "b"))},
+		{name: "binary in two fragments", run: eioFrames(ws.NewFrame(ws.OpBinary, false, []byte{1, 2}), more(true, "\x03"))},
+		{name: "empty final fragment", run: eioFrames(text(false, "4abc"), more(true, ""))},
+		{name: "continuation without a start", run: eioFrames(more(true, "x"))},
+		{name: "new message inside a fragmented one", run: eioFrames(text(false, "4a"), text(true, "4b"))},
+		{name: "fragmented ping", run: eioFrames(ws.NewFrame(ws.OpPing, false, []byte("x")))},
+		{name: "ping over 125 bytes", run: eioFrames(ws.NewPingFrame(bytes.Repeat([]byte("x"), 126)))},
+		{name: "reserved bit without an extension", run: eioFrames(rsv1)},
+		{name: "unknown opcode", run: eioFrames(ws.NewFrame(ws.OpCode(0x3), true, []byte("x")))},
+		{name: "invalid UTF-8 in a text frame", run: eioFrames(text(true, "4\xff\xfe"))},
+		{name: "UTF-8 split across fragments", run: eioFrames(text(false, "4\xe2\x82"), more(true, "\xac"))},
+		{name: "close with a code", run: eioFrames(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusGoingAway, "bye")))},
+		{name: "close with an invalid code", run: eioFrames(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(999), "")))},
+		{name: "close with a one-byte body", run: eioFrames(ws.NewFrame(ws.OpClose, true, []byte{3}))},
+		{name: "fragments over maxPayload together", run: eioFrames(text(false, "4"+strings.Repeat("x", 600_000)), more(true, strings.Repeat("y", 600_000)))},
 		{name: "frame declaring 2^62 bytes", run: func(p *peer) {
 			if p.dial(eioWS) {
 				p.expect(1)
