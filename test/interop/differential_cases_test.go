@@ -463,6 +463,23 @@ func TestDifferentialSocketIOPolling(t *testing.T) {
 			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
 			p.request("GET", "/socket.io/?EIO=4&transport=polling&sid={sid}", "")
 		}},
+		{name: "upgrade of a connected socket", run: func(p *peer) {
+			p.handshake("/socket.io/")
+			post(p, "40")
+			p.poll("/socket.io/")
+			if !p.dial(sioWS + "&sid={sid}") {
+				return
+			}
+			p.text("2probe")
+			p.expect(1)
+			post(p, `42["message","by polling while probing"]`)
+			p.poll("/socket.io/")
+			p.text("5")
+			p.text(`42["message","over the WebSocket"]`)
+			p.expect(1)
+			post(p, `42["message","by polling after"]`)
+			p.quiet(300 * time.Millisecond)
+		}},
 		{name: "packet out of place closes the session", run: func(p *peer) {
 			p.handshake("/socket.io/")
 			post(p, `42["message"]`)
